@@ -1,0 +1,9 @@
+DROP TABLE target_revisions;
+DROP TABLE targets;
+DROP TABLE observation_revisions;
+DROP TABLE observations;
+DROP TABLE indicators;
+DROP TABLE committee_group_members;
+DROP TABLE committee_groups;
+DROP TABLE committees;
+DROP TABLE sources;

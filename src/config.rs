@@ -1,0 +1,178 @@
+//! Configuration from the environment (12-factor). Every setting has a default
+//! that works on a fresh machine: an SQLite file in the working directory.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// Where the data lives, chosen by the scheme of `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `postgres://…` or `postgresql://…`, passed to libpq as is.
+    Postgres(String),
+    /// A file path (`chitieu.db`, `sqlite://chitieu.db`, `sqlite:///abs/path.db`).
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, anyhow::Error> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            anyhow::bail!("DATABASE_URL is empty");
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.is_empty() || path == ":memory:" {
+            // Each pooled connection would get its own empty in-memory database.
+            anyhow::bail!(
+                "DATABASE_URL must name an SQLite file or a postgres:// URL, not {raw:?}"
+            );
+        }
+        if let Some((scheme, _)) = path.split_once("://") {
+            anyhow::bail!("DATABASE_URL scheme {scheme:?} is not supported: use postgres:// or an SQLite file path");
+        }
+        Ok(Self::Sqlite(path.to_owned()))
+    }
+
+    /// The URL without its password, for logs and error messages.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite file {path}"),
+            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    let credentials = &url[scheme_end + 3..at];
+                    let user = credentials.split(':').next().unwrap_or_default();
+                    format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Settings of one running service.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub bind_addr: SocketAddr,
+    pub pool_size: u32,
+    /// Load `seed_dir` on start (idempotent).
+    pub seed_on_start: bool,
+    pub seed_dir: std::path::PathBuf,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Number of HTTP worker threads (0 = one per core).
+    pub workers: usize,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "chitieu.db";
+pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
+
+impl Config {
+    /// Reads `DATABASE_URL`, `BIND_ADDR`, `DATABASE_POOL_SIZE`, `CHITIEU_SEED`,
+    /// `CHITIEU_SEED_DIR`, `CHITIEU_MAX_BODY_BYTES` and `CHITIEU_WORKERS`.
+    pub fn from_env() -> Result<Self, anyhow::Error> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let database_url = DatabaseUrl::parse(
+            &var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+        )?;
+        let bind_addr = var("BIND_ADDR")
+            .unwrap_or_else(|| DEFAULT_BIND_ADDR.into())
+            .parse()
+            .map_err(|e| {
+                anyhow::anyhow!("BIND_ADDR must be host:port, e.g. 127.0.0.1:8080: {e}")
+            })?;
+        let number = |name: &str, default: u64| -> Result<u64, anyhow::Error> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("{name} must be a whole number, got {v:?}")),
+            }
+        };
+        let seed_on_start = match var("CHITIEU_SEED").as_deref().map(str::to_ascii_lowercase) {
+            None => true,
+            Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => true,
+            Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => false,
+            Some(v) => anyhow::bail!("CHITIEU_SEED must be true or false, got {v:?}"),
+        };
+        Ok(Self {
+            database_url,
+            bind_addr,
+            pool_size: u32::try_from(number("DATABASE_POOL_SIZE", 8)?.clamp(1, 256))?,
+            seed_on_start,
+            seed_dir: var("CHITIEU_SEED_DIR")
+                .map(Into::into)
+                .unwrap_or_else(default_seed_dir),
+            max_body_bytes: usize::try_from(number("CHITIEU_MAX_BODY_BYTES", 4 * 1024 * 1024)?)?,
+            workers: usize::try_from(number("CHITIEU_WORKERS", 0)?)?,
+        })
+    }
+}
+
+/// `seed-data/` of the working directory, else the one next to Cargo.toml
+/// (so `cargo run` from anywhere in the checkout finds it).
+pub fn default_seed_dir() -> std::path::PathBuf {
+    let local = std::path::PathBuf::from("seed-data");
+    if local.is_dir() {
+        local
+    } else {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed-data")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_picks_the_backend_from_the_scheme() {
+        let cases = [
+            ("chitieu.db", DatabaseUrl::Sqlite("chitieu.db".into())),
+            (
+                "sqlite://data/x.db",
+                DatabaseUrl::Sqlite("data/x.db".into()),
+            ),
+            (
+                "sqlite:///var/x.db",
+                DatabaseUrl::Sqlite("/var/x.db".into()),
+            ),
+            ("sqlite:x.db", DatabaseUrl::Sqlite("x.db".into())),
+            (
+                "postgres://u@h/db",
+                DatabaseUrl::Postgres("postgres://u@h/db".into()),
+            ),
+            (
+                "postgresql://u@h/db",
+                DatabaseUrl::Postgres("postgresql://u@h/db".into()),
+            ),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(DatabaseUrl::parse(raw).unwrap(), expected, "{raw}");
+        }
+        for bad in ["", ":memory:", "mysql://h/db", "sqlite://"] {
+            assert!(
+                DatabaseUrl::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
+        }
+    }
+
+    #[test]
+    fn redaction_hides_the_password_only() {
+        let url = DatabaseUrl::parse("postgres://app:secret@db:5432/chitieu").unwrap();
+        assert_eq!(url.redacted(), "postgres://app:***@db:5432/chitieu");
+        assert!(!format!("{url:?}").contains("secret"));
+    }
+}

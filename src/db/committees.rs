@@ -1,0 +1,150 @@
+//! Committees and the questions asked about them before changing them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{committees, observations, targets};
+use super::AnyConnection;
+use crate::domain::committee::CommitteeKind;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = committees)]
+pub struct CommitteeRow {
+    pub id: i64,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: CommitteeKind,
+    pub parent_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields a client sets on a committee.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = committees, treat_none_as_null = true)]
+pub struct CommitteeChanges<'a> {
+    pub name_vi: &'a str,
+    pub name_en: &'a str,
+    #[diesel(serialize_as = String)]
+    pub kind: CommitteeKind,
+    pub parent_id: Option<i64>,
+}
+
+pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<CommitteeRow>> {
+    committees::table
+        .order(committees::code)
+        .select(CommitteeRow::as_select())
+        .load(conn)
+}
+
+pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<CommitteeRow>> {
+    committees::table
+        .filter(committees::code.eq(code))
+        .select(CommitteeRow::as_select())
+        .get_result(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<CommitteeRow> {
+    committees::table
+        .find(id)
+        .select(CommitteeRow::as_select())
+        .get_result(conn)
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    code: &str,
+    changes: CommitteeChanges<'_>,
+) -> QueryResult<CommitteeRow> {
+    let now = super::now();
+    diesel::insert_into(committees::table)
+        .values((
+            committees::code.eq(code),
+            changes,
+            committees::created_at.eq(now),
+            committees::updated_at.eq(now),
+        ))
+        .returning(committees::id)
+        .get_result(conn)
+        .and_then(|id: i64| find_by_id(conn, id))
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    changes: CommitteeChanges<'_>,
+) -> QueryResult<CommitteeRow> {
+    diesel::update(committees::table.find(id))
+        .set((changes, committees::updated_at.eq(super::now())))
+        .returning(committees::id)
+        .get_result(conn)
+        .and_then(|id: i64| find_by_id(conn, id))
+}
+
+/// Whether `ancestor` is `id` or one of its ancestors (to refuse parent cycles).
+pub fn is_self_or_ancestor(conn: &mut AnyConnection, id: i64, ancestor: i64) -> QueryResult<bool> {
+    let mut current = Some(ancestor);
+    // Bounded walk: a chain longer than the table would mean a cycle already.
+    for _ in 0..=10_000 {
+        match current {
+            None => return Ok(false),
+            Some(c) if c == id => return Ok(true),
+            Some(c) => current = find(conn, c)?.parent_id,
+        }
+    }
+    Ok(true)
+}
+
+/// What still refers to a committee, counted, so a refusal can say why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dependents {
+    pub observations: i64,
+    pub targets: i64,
+    pub children: i64,
+}
+
+impl Dependents {
+    pub fn any(&self) -> bool {
+        self.observations + self.targets + self.children > 0
+    }
+}
+
+pub fn dependents(conn: &mut AnyConnection, id: i64) -> QueryResult<Dependents> {
+    Ok(Dependents {
+        // Deleted observations count too: their revision history refers to the committee.
+        observations: observations::table
+            .filter(observations::committee_id.eq(id))
+            .count()
+            .get_result(conn)?,
+        targets: targets::table
+            .filter(targets::committee_id.eq(id))
+            .count()
+            .get_result(conn)?,
+        children: committees::table
+            .filter(committees::parent_id.eq(id))
+            .count()
+            .get_result(conn)?,
+    })
+}
+
+/// Deletes a committee and its group memberships.
+pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<()> {
+    diesel::delete(super::schema::committee_group_members::table)
+        .filter(super::schema::committee_group_members::committee_id.eq(id))
+        .execute(conn)?;
+    diesel::delete(committees::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+// RETURNING a whole row is not available through diesel's MultiConnection
+// (its returning clause must be valid for every backend at once), so writes
+// return the id and the row is read back.
+fn find_by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<CommitteeRow> {
+    committees::table
+        .find(id)
+        .select(CommitteeRow::as_select())
+        .get_result(conn)
+}

@@ -1,0 +1,176 @@
+//! One connection type for both backends, a pool, and the write-transaction rule.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::DatabaseUrl;
+
+/// A connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<AnyConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<AnyConnectionManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which backend a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Postgres,
+    Sqlite,
+}
+
+impl AnyConnection {
+    /// Opens a connection of the kind the URL names. We choose the variant
+    /// ourselves: the derived `establish` tries PostgreSQL, hides its error,
+    /// then treats any string as an SQLite file name.
+    pub fn open(url: &DatabaseUrl) -> ConnectionResult<Self> {
+        match url {
+            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url).map(Self::Postgres),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(path)?;
+                // WAL lets readers run beside a writer; busy_timeout makes a second
+                // writer wait instead of failing with "database is locked".
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL;
+                     PRAGMA busy_timeout = 10000;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(Self::Sqlite(conn))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> BackendKind {
+        match self {
+            Self::Postgres(_) => BackendKind::Postgres,
+            Self::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+}
+
+/// r2d2 manager that opens [`AnyConnection`]s for one URL.
+#[derive(Debug, Clone)]
+pub struct AnyConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for AnyConnectionManager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        AnyConnection::open(&self.url).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        <AnyConnection as diesel::r2d2::R2D2Connection>::is_broken(conn)
+    }
+}
+
+/// Builds the pool. Connections are opened lazily except the first, so a bad
+/// URL fails at start with the database's own message.
+pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, anyhow::Error> {
+    // Opening once by hand surfaces the real error (r2d2 only says "timed out").
+    AnyConnection::open(url)
+        .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", url.redacted()))?;
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .build(AnyConnectionManager { url: url.clone() })?;
+    Ok(pool)
+}
+
+/// Key of the PostgreSQL advisory lock held while migrating and seeding, so
+/// several API instances starting at once against one database take turns.
+const STARTUP_LOCK_KEY: i64 = 0x0063_6869_7469_6575; // "chitieu" in ASCII
+
+/// Runs pending migrations of the connection's backend.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, anyhow::Error> {
+    let applied = match conn {
+        AnyConnection::Postgres(pg) => pg
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("PostgreSQL migrations failed: {e}"))?
+            .len(),
+        AnyConnection::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("SQLite migrations failed: {e}"))?
+            .len(),
+    };
+    Ok(applied)
+}
+
+/// Runs `work` while holding the start-up lock (PostgreSQL only; an SQLite file
+/// belongs to one process and its writes are serialised anyway).
+pub fn with_startup_lock<T>(
+    conn: &mut AnyConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, anyhow::Error>,
+) -> Result<T, anyhow::Error> {
+    if conn.backend() == BackendKind::Postgres {
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({STARTUP_LOCK_KEY})"))?;
+        let result = work(conn);
+        conn.batch_execute(&format!("SELECT pg_advisory_unlock({STARTUP_LOCK_KEY})"))?;
+        result
+    } else {
+        work(conn)
+    }
+}
+
+/// Runs `work` in a transaction meant to write.
+///
+/// On SQLite it starts with `BEGIN IMMEDIATE`: a deferred transaction that
+/// reads and then writes cannot wait for the lock (SQLite reports
+/// SQLITE_BUSY at once to avoid a deadlock), an immediate one queues on
+/// `busy_timeout` like any writer.
+pub fn write_transaction<T, E>(
+    conn: &mut AnyConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    // Inside a transaction already: a savepoint keeps the work atomic.
+    if <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some()
+    {
+        return conn.transaction(work);
+    }
+    match conn {
+        AnyConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+        }
+        AnyConnection::Postgres(_) => {
+            <AnyConnection as Connection>::TransactionManager::begin_transaction(conn)?
+        }
+    }
+    match work(conn) {
+        Ok(value) => {
+            <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The work's error is the one worth reporting; a failed rollback
+            // leaves the connection marked broken and the pool drops it.
+            let _ = <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,601 @@
+//! Observations (figures) and their revision history.
+//!
+//! Every write goes through [`write_many`], [`update_by_id`] or [`delete_by_id`],
+//! which record a revision for each change, so no value is ever lost.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+
+use super::connection::MultiBackend;
+use super::decimal::StoredDecimal;
+use super::schema::{committees, indicators, observation_revisions, observations, sources};
+use super::{write_transaction, AnyConnection};
+use crate::domain::breakdown::Breakdown;
+use crate::domain::indicator::Unit;
+use crate::domain::period::{Frequency, PeriodCode};
+use crate::domain::value::{ObservationStatus, Qualifier};
+
+/// What identifies a figure: committee × indicator × period × breakdown.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObservationKey {
+    pub committee_id: i64,
+    pub indicator_id: i64,
+    pub period: PeriodCode,
+    pub breakdown: Breakdown,
+}
+
+/// The values a write sets; two states that compare equal make no revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservationState {
+    pub value: Decimal,
+    pub status: ObservationStatus,
+    pub qualifier: Qualifier,
+    pub reported_yoy_pct: Option<Decimal>,
+    pub reported_yoy_qualifier: Option<Qualifier>,
+    pub reported_share_pct: Option<Decimal>,
+    pub reported_share_qualifier: Option<Qualifier>,
+    pub source_id: Option<i64>,
+    pub source_quote: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewObservation {
+    pub key: ObservationKey,
+    pub state: ObservationState,
+}
+
+/// Who makes a change and why; kept in the revision.
+#[derive(Debug, Clone, Copy)]
+pub struct Author<'a> {
+    pub changed_by: &'a str,
+    pub reason: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// A figure that exists already is a conflict.
+    CreateOnly,
+    /// A figure that exists already is updated (a revision) or left as is.
+    CreateOrUpdate,
+    /// A figure that exists already, even deleted, is left alone (seeding:
+    /// never undo a statistician's correction or deletion).
+    CreateMissing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteOutcome {
+    Created,
+    Updated,
+    Unchanged,
+    /// A deleted figure entered again: its history continues.
+    Restored,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub id: i64,
+    pub outcome: WriteOutcome,
+    pub revision: i32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// Items (by position) whose figure exists already, with its id.
+    #[error("{} figure(s) already exist", .0.len())]
+    AlreadyExists(Vec<(usize, i64)>),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = observations)]
+pub struct ObservationRow {
+    pub id: i64,
+    pub committee_id: i64,
+    pub indicator_id: i64,
+    #[diesel(deserialize_as = String)]
+    pub period_code: PeriodCode,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    #[diesel(deserialize_as = String)]
+    pub breakdown: Breakdown,
+    #[diesel(deserialize_as = StoredDecimal)]
+    pub value: Decimal,
+    #[diesel(deserialize_as = String)]
+    pub status: ObservationStatus,
+    #[diesel(deserialize_as = String)]
+    pub qualifier: Qualifier,
+    pub reported_yoy_pct: Option<StoredDecimal>,
+    pub reported_yoy_qualifier: Option<String>,
+    pub reported_share_pct: Option<StoredDecimal>,
+    pub reported_share_qualifier: Option<String>,
+    pub source_id: Option<i64>,
+    pub source_quote: Option<String>,
+    pub revision: i32,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+fn stored_qualifier(text: Option<&str>) -> QueryResult<Option<Qualifier>> {
+    text.map(|t| t.parse::<Qualifier>())
+        .transpose()
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+impl ObservationRow {
+    pub fn state(&self) -> QueryResult<ObservationState> {
+        Ok(ObservationState {
+            value: self.value,
+            status: self.status,
+            qualifier: self.qualifier,
+            reported_yoy_pct: self.reported_yoy_pct.map(Decimal::from),
+            reported_yoy_qualifier: stored_qualifier(self.reported_yoy_qualifier.as_deref())?,
+            reported_share_pct: self.reported_share_pct.map(Decimal::from),
+            reported_share_qualifier: stored_qualifier(self.reported_share_qualifier.as_deref())?,
+            source_id: self.source_id,
+            source_quote: self.source_quote.clone(),
+        })
+    }
+}
+
+/// A figure with the codes and unit a reader needs.
+#[derive(Debug, Clone)]
+pub struct ObservationRecord {
+    pub row: ObservationRow,
+    pub committee: String,
+    pub indicator: String,
+    pub unit: Unit,
+    pub scale: i32,
+    pub source: Option<String>,
+}
+
+type RecordColumns = (
+    diesel::dsl::AsSelect<ObservationRow, MultiBackend>,
+    committees::code,
+    indicators::code,
+    indicators::unit,
+    indicators::scale,
+    diesel::dsl::Nullable<sources::code>,
+);
+
+fn record_columns() -> RecordColumns {
+    (
+        ObservationRow::as_select(),
+        committees::code,
+        indicators::code,
+        indicators::unit,
+        indicators::scale,
+        sources::code.nullable(),
+    )
+}
+
+type RecordTuple = (ObservationRow, String, String, String, i32, Option<String>);
+
+fn into_record(
+    (row, committee, indicator, unit, scale, source): RecordTuple,
+) -> QueryResult<ObservationRecord> {
+    let unit = unit
+        .parse::<Unit>()
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+    Ok(ObservationRecord {
+        row,
+        committee,
+        indicator,
+        unit,
+        scale,
+        source,
+    })
+}
+
+/// Filters of the observation list; every field narrows it.
+#[derive(Debug, Clone, Default)]
+pub struct ObservationFilter {
+    pub committees: Vec<String>,
+    pub indicators: Vec<String>,
+    pub period: Option<PeriodCode>,
+    /// Periods starting on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Periods ending on or before this day.
+    pub to: Option<NaiveDate>,
+    pub frequency: Option<Frequency>,
+    pub status: Option<ObservationStatus>,
+    pub breakdown: Option<Breakdown>,
+}
+
+type Joined = diesel::dsl::LeftJoin<
+    diesel::dsl::InnerJoin<
+        diesel::dsl::InnerJoin<observations::table, committees::table>,
+        indicators::table,
+    >,
+    sources::table,
+>;
+
+fn filtered<'a>(filter: &'a ObservationFilter) -> diesel::dsl::IntoBoxed<'a, Joined, MultiBackend> {
+    let mut query = observations::table
+        .inner_join(committees::table)
+        .inner_join(indicators::table)
+        .left_join(sources::table)
+        .filter(observations::deleted_at.is_null())
+        .into_boxed();
+    if !filter.committees.is_empty() {
+        query = query.filter(committees::code.eq_any(&filter.committees));
+    }
+    if !filter.indicators.is_empty() {
+        query = query.filter(indicators::code.eq_any(&filter.indicators));
+    }
+    if let Some(period) = &filter.period {
+        query = query.filter(observations::period_code.eq(period.code()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(observations::period_start.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(observations::period_end.le(to));
+    }
+    if let Some(frequency) = filter.frequency {
+        query = query.filter(observations::frequency.eq(frequency.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(observations::status.eq(status.as_str()));
+    }
+    if let Some(breakdown) = &filter.breakdown {
+        query = query.filter(observations::breakdown.eq(breakdown.canonical()));
+    }
+    query
+}
+
+/// One page of figures matching `filter`, and how many match in all.
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &ObservationFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<ObservationRecord>, i64)> {
+    let total: i64 = filtered(filter).count().get_result(conn)?;
+    let rows: Vec<RecordTuple> = filtered(filter)
+        .select(record_columns())
+        .order((
+            observations::period_start,
+            observations::period_end,
+            committees::code,
+            indicators::code,
+            observations::breakdown,
+        ))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?;
+    let records = rows
+        .into_iter()
+        .map(into_record)
+        .collect::<QueryResult<_>>()?;
+    Ok((records, total))
+}
+
+/// A figure by id, deleted or not.
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<ObservationRecord>> {
+    observations::table
+        .inner_join(committees::table)
+        .inner_join(indicators::table)
+        .left_join(sources::table)
+        .filter(observations::id.eq(id))
+        .select(record_columns())
+        .get_result::<RecordTuple>(conn)
+        .optional()?
+        .map(into_record)
+        .transpose()
+}
+
+fn find_row_by_key(
+    conn: &mut AnyConnection,
+    key: &ObservationKey,
+) -> QueryResult<Option<ObservationRow>> {
+    observations::table
+        .filter(observations::committee_id.eq(key.committee_id))
+        .filter(observations::indicator_id.eq(key.indicator_id))
+        .filter(observations::period_code.eq(key.period.code()))
+        .filter(observations::breakdown.eq(key.breakdown.canonical()))
+        .select(ObservationRow::as_select())
+        .get_result(conn)
+        .optional()
+}
+
+fn find_row(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<ObservationRow>> {
+    observations::table
+        .find(id)
+        .select(ObservationRow::as_select())
+        .get_result(conn)
+        .optional()
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = observation_revisions)]
+struct NewRevision<'a> {
+    observation_id: i64,
+    revision: i32,
+    action: &'a str,
+    value: StoredDecimal,
+    previous_value: Option<StoredDecimal>,
+    status: &'a str,
+    qualifier: &'a str,
+    reported_yoy_pct: Option<StoredDecimal>,
+    reported_yoy_qualifier: Option<&'a str>,
+    reported_share_pct: Option<StoredDecimal>,
+    reported_share_qualifier: Option<&'a str>,
+    source_id: Option<i64>,
+    source_quote: Option<&'a str>,
+    changed_at: NaiveDateTime,
+    changed_by: &'a str,
+    reason: Option<&'a str>,
+}
+
+// One revision row is many columns; a struct for the arguments would only rename them.
+#[allow(clippy::too_many_arguments)]
+fn record_revision(
+    conn: &mut AnyConnection,
+    observation_id: i64,
+    revision: i32,
+    action: &str,
+    state: &ObservationState,
+    previous_value: Option<Decimal>,
+    author: Author<'_>,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(observation_revisions::table)
+        .values(NewRevision {
+            observation_id,
+            revision,
+            action,
+            value: StoredDecimal(state.value),
+            previous_value: previous_value.map(StoredDecimal),
+            status: state.status.as_str(),
+            qualifier: state.qualifier.as_str(),
+            reported_yoy_pct: state.reported_yoy_pct.map(StoredDecimal),
+            reported_yoy_qualifier: state.reported_yoy_qualifier.map(Qualifier::as_str),
+            reported_share_pct: state.reported_share_pct.map(StoredDecimal),
+            reported_share_qualifier: state.reported_share_qualifier.map(Qualifier::as_str),
+            source_id: state.source_id,
+            source_quote: state.source_quote.as_deref(),
+            changed_at: at,
+            changed_by: author.changed_by,
+            reason: author.reason,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+fn insert_new(
+    conn: &mut AnyConnection,
+    item: &NewObservation,
+    author: Author<'_>,
+    at: NaiveDateTime,
+) -> QueryResult<i64> {
+    let key = &item.key;
+    let state = &item.state;
+    let id: i64 = diesel::insert_into(observations::table)
+        .values((
+            observations::committee_id.eq(key.committee_id),
+            observations::indicator_id.eq(key.indicator_id),
+            observations::period_code.eq(key.period.code()),
+            observations::frequency.eq(key.period.frequency().as_str()),
+            observations::period_start.eq(key.period.start()),
+            observations::period_end.eq(key.period.end()),
+            observations::breakdown.eq(key.breakdown.canonical()),
+            state_columns(state),
+            observations::revision.eq(1),
+            observations::created_at.eq(at),
+            observations::updated_at.eq(at),
+        ))
+        .returning(observations::id)
+        .get_result(conn)?;
+    record_revision(conn, id, 1, "create", state, None, author, at)?;
+    Ok(id)
+}
+
+#[allow(clippy::type_complexity)]
+fn state_columns(
+    state: &ObservationState,
+) -> (
+    diesel::dsl::Eq<observations::value, StoredDecimal>,
+    diesel::dsl::Eq<observations::status, &'static str>,
+    diesel::dsl::Eq<observations::qualifier, &'static str>,
+    diesel::dsl::Eq<observations::reported_yoy_pct, Option<StoredDecimal>>,
+    diesel::dsl::Eq<observations::reported_yoy_qualifier, Option<&'static str>>,
+    diesel::dsl::Eq<observations::reported_share_pct, Option<StoredDecimal>>,
+    diesel::dsl::Eq<observations::reported_share_qualifier, Option<&'static str>>,
+    diesel::dsl::Eq<observations::source_id, Option<i64>>,
+    diesel::dsl::Eq<observations::source_quote, Option<String>>,
+) {
+    (
+        observations::value.eq(StoredDecimal(state.value)),
+        observations::status.eq(state.status.as_str()),
+        observations::qualifier.eq(state.qualifier.as_str()),
+        observations::reported_yoy_pct.eq(state.reported_yoy_pct.map(StoredDecimal)),
+        observations::reported_yoy_qualifier
+            .eq(state.reported_yoy_qualifier.map(Qualifier::as_str)),
+        observations::reported_share_pct.eq(state.reported_share_pct.map(StoredDecimal)),
+        observations::reported_share_qualifier
+            .eq(state.reported_share_qualifier.map(Qualifier::as_str)),
+        observations::source_id.eq(state.source_id),
+        observations::source_quote.eq(state.source_quote.clone()),
+    )
+}
+
+/// Applies `state` to an existing row: a new revision if anything changed.
+fn change_existing(
+    conn: &mut AnyConnection,
+    existing: &ObservationRow,
+    state: &ObservationState,
+    author: Author<'_>,
+    at: NaiveDateTime,
+) -> QueryResult<Written> {
+    let restoring = existing.deleted_at.is_some();
+    if !restoring && existing.state()? == *state {
+        return Ok(Written {
+            id: existing.id,
+            outcome: WriteOutcome::Unchanged,
+            revision: existing.revision,
+        });
+    }
+    let revision = existing.revision + 1;
+    diesel::update(observations::table.find(existing.id))
+        .set((
+            state_columns(state),
+            observations::revision.eq(revision),
+            observations::deleted_at.eq(None::<NaiveDateTime>),
+            observations::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    let (action, outcome) = if restoring {
+        ("restore", WriteOutcome::Restored)
+    } else {
+        ("update", WriteOutcome::Updated)
+    };
+    record_revision(
+        conn,
+        existing.id,
+        revision,
+        action,
+        state,
+        Some(existing.value),
+        author,
+        at,
+    )?;
+    Ok(Written {
+        id: existing.id,
+        outcome,
+        revision,
+    })
+}
+
+/// Writes a batch atomically: every item lands or none does.
+pub fn write_many(
+    conn: &mut AnyConnection,
+    items: &[NewObservation],
+    mode: WriteMode,
+    author: Author<'_>,
+) -> Result<Vec<Written>, WriteError> {
+    write_transaction(conn, |conn| {
+        let at = super::now();
+        let mut written = Vec::with_capacity(items.len());
+        let mut conflicts = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            match find_row_by_key(conn, &item.key)? {
+                None => {
+                    let id = insert_new(conn, item, author, at)?;
+                    written.push(Written {
+                        id,
+                        outcome: WriteOutcome::Created,
+                        revision: 1,
+                    });
+                }
+                Some(existing)
+                    if existing.deleted_at.is_none() && mode == WriteMode::CreateOnly =>
+                {
+                    conflicts.push((index, existing.id));
+                }
+                Some(existing) if mode == WriteMode::CreateMissing => written.push(Written {
+                    id: existing.id,
+                    outcome: WriteOutcome::Unchanged,
+                    revision: existing.revision,
+                }),
+                Some(existing) => {
+                    written.push(change_existing(conn, &existing, &item.state, author, at)?)
+                }
+            }
+        }
+        if conflicts.is_empty() {
+            Ok(written)
+        } else {
+            Err(WriteError::AlreadyExists(conflicts))
+        }
+    })
+}
+
+/// Sets new values on a live figure. `None` if there is no such figure.
+pub fn update_by_id(
+    conn: &mut AnyConnection,
+    id: i64,
+    state: &ObservationState,
+    author: Author<'_>,
+) -> QueryResult<Option<Written>> {
+    write_transaction(conn, |conn| match find_row(conn, id)? {
+        Some(existing) if existing.deleted_at.is_none() => {
+            change_existing(conn, &existing, state, author, super::now()).map(Some)
+        }
+        _ => Ok(None),
+    })
+}
+
+/// Deletes a live figure, keeping its history; the deletion is a revision.
+pub fn delete_by_id(
+    conn: &mut AnyConnection,
+    id: i64,
+    author: Author<'_>,
+) -> QueryResult<Option<Written>> {
+    write_transaction(conn, |conn| {
+        let Some(existing) = find_row(conn, id)?.filter(|row| row.deleted_at.is_none()) else {
+            return Ok(None);
+        };
+        let at = super::now();
+        let revision = existing.revision + 1;
+        diesel::update(observations::table.find(id))
+            .set((
+                observations::revision.eq(revision),
+                observations::deleted_at.eq(Some(at)),
+                observations::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        let state = existing.state()?;
+        record_revision(
+            conn,
+            id,
+            revision,
+            "delete",
+            &state,
+            Some(existing.value),
+            author,
+            at,
+        )?;
+        Ok(Some(Written {
+            id,
+            outcome: WriteOutcome::Updated,
+            revision,
+        }))
+    })
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = observation_revisions)]
+pub struct RevisionRow {
+    pub revision: i32,
+    pub action: String,
+    #[diesel(deserialize_as = StoredDecimal)]
+    pub value: Decimal,
+    pub previous_value: Option<StoredDecimal>,
+    pub status: String,
+    pub qualifier: String,
+    pub reported_yoy_pct: Option<StoredDecimal>,
+    pub reported_yoy_qualifier: Option<String>,
+    pub reported_share_pct: Option<StoredDecimal>,
+    pub reported_share_qualifier: Option<String>,
+    pub source_quote: Option<String>,
+    pub changed_at: NaiveDateTime,
+    pub changed_by: String,
+    pub reason: Option<String>,
+}
+
+/// The history of a figure, oldest first, with each revision's source code.
+pub fn revisions(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> QueryResult<Vec<(RevisionRow, Option<String>)>> {
+    observation_revisions::table
+        .left_join(sources::table)
+        .filter(observation_revisions::observation_id.eq(id))
+        .order(observation_revisions::revision)
+        .select((RevisionRow::as_select(), sources::code.nullable()))
+        .load(conn)
+}

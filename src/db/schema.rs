@@ -1,0 +1,193 @@
+//! Table definitions shared by both backends. Decimal columns use [`DbDecimal`]:
+//! `NUMERIC` on PostgreSQL, canonical `TEXT` on SQLite.
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    sources (id) {
+        id -> BigInt,
+        code -> Text,
+        title -> Text,
+        publisher -> Nullable<Text>,
+        published_on -> Nullable<Date>,
+        url -> Nullable<Text>,
+        author -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    committees (id) {
+        id -> BigInt,
+        code -> Text,
+        name_vi -> Text,
+        name_en -> Text,
+        kind -> Text,
+        parent_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    committee_groups (id) {
+        id -> BigInt,
+        code -> Text,
+        name_vi -> Text,
+        name_en -> Text,
+        description -> Nullable<Text>,
+        source_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    committee_group_members (group_id, committee_id) {
+        group_id -> BigInt,
+        committee_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    indicators (id) {
+        id -> BigInt,
+        code -> Text,
+        name_vi -> Text,
+        name_en -> Text,
+        unit -> Text,
+        scale -> Integer,
+        measure_kind -> Text,
+        direction -> Text,
+        denominator_id -> Nullable<BigInt>,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::decimal::DbDecimal;
+
+    observations (id) {
+        id -> BigInt,
+        committee_id -> BigInt,
+        indicator_id -> BigInt,
+        period_code -> Text,
+        frequency -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        breakdown -> Text,
+        value -> DbDecimal,
+        status -> Text,
+        qualifier -> Text,
+        reported_yoy_pct -> Nullable<DbDecimal>,
+        reported_yoy_qualifier -> Nullable<Text>,
+        reported_share_pct -> Nullable<DbDecimal>,
+        reported_share_qualifier -> Nullable<Text>,
+        source_id -> Nullable<BigInt>,
+        source_quote -> Nullable<Text>,
+        revision -> Integer,
+        deleted_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::decimal::DbDecimal;
+
+    observation_revisions (id) {
+        id -> BigInt,
+        observation_id -> BigInt,
+        revision -> Integer,
+        action -> Text,
+        value -> DbDecimal,
+        previous_value -> Nullable<DbDecimal>,
+        status -> Text,
+        qualifier -> Text,
+        reported_yoy_pct -> Nullable<DbDecimal>,
+        reported_yoy_qualifier -> Nullable<Text>,
+        reported_share_pct -> Nullable<DbDecimal>,
+        reported_share_qualifier -> Nullable<Text>,
+        source_id -> Nullable<BigInt>,
+        source_quote -> Nullable<Text>,
+        changed_at -> Timestamp,
+        changed_by -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::decimal::DbDecimal;
+
+    targets (id) {
+        id -> BigInt,
+        committee_id -> BigInt,
+        indicator_id -> BigInt,
+        period_code -> Text,
+        frequency -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        value -> DbDecimal,
+        assigned_by -> Nullable<Text>,
+        source_id -> Nullable<BigInt>,
+        source_quote -> Nullable<Text>,
+        revision -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::decimal::DbDecimal;
+
+    target_revisions (id) {
+        id -> BigInt,
+        target_id -> BigInt,
+        revision -> Integer,
+        value -> DbDecimal,
+        previous_value -> Nullable<DbDecimal>,
+        assigned_by -> Nullable<Text>,
+        changed_at -> Timestamp,
+        changed_by -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(committee_group_members -> committees (committee_id));
+diesel::joinable!(committee_group_members -> committee_groups (group_id));
+diesel::joinable!(observations -> committees (committee_id));
+diesel::joinable!(observations -> indicators (indicator_id));
+diesel::joinable!(observations -> sources (source_id));
+diesel::joinable!(observation_revisions -> observations (observation_id));
+diesel::joinable!(targets -> committees (committee_id));
+diesel::joinable!(targets -> sources (source_id));
+diesel::joinable!(observation_revisions -> sources (source_id));
+diesel::joinable!(committee_groups -> sources (source_id));
+diesel::joinable!(targets -> indicators (indicator_id));
+diesel::joinable!(target_revisions -> targets (target_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    sources,
+    committees,
+    committee_groups,
+    committee_group_members,
+    indicators,
+    observations,
+    observation_revisions,
+    targets,
+    target_revisions,
+);

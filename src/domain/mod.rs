@@ -1,0 +1,15 @@
+//! Pure domain types and rules: no SQL, no HTTP. A value that made it into one
+//! of these types has been parsed and is valid everywhere.
+
+#[macro_use]
+mod text_enum;
+
+pub mod breakdown;
+pub mod code;
+pub mod committee;
+pub mod indicator;
+pub mod observation;
+pub mod period;
+pub mod value;
+
+pub use text_enum::UnknownVariant;

@@ -1,0 +1,335 @@
+//! Indicators: what is measured, its unit and how it aggregates.
+
+use std::collections::HashMap;
+
+use actix_web::{get, post, put, web, HttpResponse};
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::committees::check_name;
+use super::with_conn;
+use crate::db::indicators::{IndicatorChanges, IndicatorRow};
+use crate::db::{self, write_transaction, AnyConnection, Pool};
+use crate::domain::code::IndicatorCode;
+use crate::domain::indicator::{check_kind_fits_unit, check_scale, Direction, MeasureKind, Unit};
+use crate::error::{ApiError, FieldError};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_indicators)
+        .service(get_indicator)
+        .service(create_indicator)
+        .service(update_indicator);
+}
+
+/// What is measured.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Indicator {
+    #[schema(example = "revenue")]
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub unit: Unit,
+    /// Power of ten values are expressed in: 9 for tỷ (billion), 6 for triệu (million).
+    #[schema(example = 9)]
+    pub scale: i32,
+    pub measure_kind: MeasureKind,
+    pub direction: Direction,
+    /// Indicator a reported share of this one is computed against.
+    pub denominator: Option<String>,
+    pub description: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Indicator {
+    fn from_row(row: IndicatorRow, denominator: Option<String>) -> Self {
+        Self {
+            code: row.code,
+            name_vi: row.name_vi,
+            name_en: row.name_en,
+            unit: row.unit,
+            scale: row.scale,
+            measure_kind: row.measure_kind,
+            direction: row.direction,
+            denominator,
+            description: row.description,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A new indicator.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIndicatorInput {
+    #[schema(example = "profit")]
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub unit: Unit,
+    pub scale: i32,
+    pub measure_kind: MeasureKind,
+    pub direction: Direction,
+    #[serde(default)]
+    pub denominator: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl NewIndicatorInput {
+    fn split(self) -> (String, IndicatorUpdate) {
+        let fields = IndicatorUpdate {
+            name_vi: self.name_vi,
+            name_en: self.name_en,
+            unit: self.unit,
+            scale: self.scale,
+            measure_kind: self.measure_kind,
+            direction: self.direction,
+            denominator: self.denominator,
+            description: self.description,
+        };
+        (self.code, fields)
+    }
+}
+
+/// Every field of an indicator but its code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorUpdate {
+    pub name_vi: String,
+    pub name_en: String,
+    pub unit: Unit,
+    pub scale: i32,
+    pub measure_kind: MeasureKind,
+    pub direction: Direction,
+    #[serde(default)]
+    pub denominator: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn denominator_code(
+    conn: &mut AnyConnection,
+    row: &IndicatorRow,
+) -> Result<Option<String>, ApiError> {
+    Ok(match row.denominator_id {
+        Some(id) => Some(db::indicators::find(conn, id)?.code),
+        None => None,
+    })
+}
+
+fn find_or_404(conn: &mut AnyConnection, code: &str) -> Result<IndicatorRow, ApiError> {
+    db::indicators::find_by_code(conn, code)?
+        .ok_or_else(|| ApiError::not_found(format!("no indicator has code \"{code}\"")))
+}
+
+/// Checks the fields and resolves the denominator.
+fn validate(
+    conn: &mut AnyConnection,
+    fields: &IndicatorUpdate,
+    own_id: Option<i64>,
+    errors: &mut Vec<FieldError>,
+) -> Result<Option<i64>, ApiError> {
+    check_name(errors, "name_vi", &fields.name_vi);
+    check_name(errors, "name_en", &fields.name_en);
+    if let Err(message) = check_scale(fields.scale) {
+        errors.push(FieldError::new("scale", "invalid_scale", message));
+    }
+    if let Err(message) = check_kind_fits_unit(fields.measure_kind, fields.unit) {
+        errors.push(FieldError::new(
+            "measure_kind",
+            "kind_unit_mismatch",
+            message,
+        ));
+    }
+    if fields
+        .description
+        .as_deref()
+        .is_some_and(|d| d.chars().count() > 2000)
+    {
+        errors.push(FieldError::new(
+            "description",
+            "too_long",
+            "at most 2000 characters",
+        ));
+    }
+    let Some(code) = fields
+        .denominator
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    else {
+        return Ok(None);
+    };
+    match db::indicators::find_by_code(conn, code)? {
+        None => {
+            errors.push(FieldError::new(
+                "denominator",
+                "unknown_indicator",
+                format!("no indicator has code \"{code}\""),
+            ));
+            Ok(None)
+        }
+        Some(found) if Some(found.id) == own_id => {
+            errors.push(FieldError::new(
+                "denominator",
+                "self_reference",
+                "an indicator cannot be its own denominator",
+            ));
+            Ok(None)
+        }
+        Some(found) => Ok(Some(found.id)),
+    }
+}
+
+fn changes(fields: &IndicatorUpdate, denominator_id: Option<i64>) -> IndicatorChanges<'_> {
+    IndicatorChanges {
+        name_vi: fields.name_vi.trim(),
+        name_en: fields.name_en.trim(),
+        unit: fields.unit,
+        scale: fields.scale,
+        measure_kind: fields.measure_kind,
+        direction: fields.direction,
+        denominator_id,
+        description: fields
+            .description
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty()),
+    }
+}
+
+/// Lists every indicator, ordered by code.
+#[utoipa::path(tag = "indicators", responses((status = 200, description = "All indicators", body = Vec<Indicator>)))]
+#[get("/indicators")]
+pub async fn list_indicators(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    let indicators = with_conn(&pool, |conn| {
+        let rows = db::indicators::list(conn)?;
+        let codes: HashMap<i64, String> = rows.iter().map(|r| (r.id, r.code.clone())).collect();
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let denominator = row.denominator_id.and_then(|id| codes.get(&id).cloned());
+                Indicator::from_row(row, denominator)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(indicators))
+}
+
+/// One indicator.
+#[utoipa::path(
+    tag = "indicators",
+    params(("code" = String, Path, description = "Indicator code")),
+    responses(
+        (status = 200, description = "The indicator", body = Indicator),
+        (status = 404, description = "No such indicator", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/indicators/{code}")]
+pub async fn get_indicator(
+    pool: web::Data<Pool>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let code = code.into_inner();
+    let indicator = with_conn(&pool, move |conn| {
+        let row = find_or_404(conn, &code)?;
+        let denominator = denominator_code(conn, &row)?;
+        Ok(Indicator::from_row(row, denominator))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(indicator))
+}
+
+/// Creates an indicator.
+#[utoipa::path(
+    tag = "indicators",
+    request_body = NewIndicatorInput,
+    responses(
+        (status = 201, description = "Created", body = Indicator),
+        (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An indicator with this code exists", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/indicators")]
+pub async fn create_indicator(
+    pool: web::Data<Pool>,
+    body: web::Json<NewIndicatorInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, fields) = body.into_inner().split();
+    let indicator = with_conn(&pool, move |conn| {
+        write_transaction(conn, |conn| {
+            let mut errors = Vec::new();
+            let code = IndicatorCode::parse(code.trim())
+                .map_err(|e| errors.push(FieldError::new("code", "invalid_code", e.to_string())))
+                .ok();
+            let denominator_id = validate(conn, &fields, None, &mut errors)?;
+            let Some(code) = code.filter(|_| errors.is_empty()) else {
+                return Err(ApiError::validation(errors));
+            };
+            if db::indicators::find_by_code(conn, code.as_str())?.is_some() {
+                return Err(ApiError::conflict(format!(
+                    "an indicator with code \"{code}\" already exists"
+                )));
+            }
+            let row =
+                db::indicators::insert(conn, code.as_str(), changes(&fields, denominator_id))?;
+            let denominator = denominator_code(conn, &row)?;
+            Ok(Indicator::from_row(row, denominator))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/indicators/{}", indicator.code)))
+        .json(indicator))
+}
+
+/// Replaces an indicator's fields. Unit, scale and measure kind cannot change
+/// once figures or targets use the indicator (409): that would silently change
+/// what those figures mean.
+#[utoipa::path(
+    tag = "indicators",
+    params(("code" = String, Path, description = "Indicator code")),
+    request_body = IndicatorUpdate,
+    responses(
+        (status = 200, description = "Updated", body = Indicator),
+        (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such indicator", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Unit, scale or kind change on an indicator with data", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/indicators/{code}")]
+pub async fn update_indicator(
+    pool: web::Data<Pool>,
+    code: web::Path<String>,
+    body: web::Json<IndicatorUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let code = code.into_inner();
+    let input = body.into_inner();
+    let indicator = with_conn(&pool, move |conn| {
+        write_transaction(conn, |conn| {
+            let row = find_or_404(conn, &code)?;
+            let mut errors = Vec::new();
+            let denominator_id = validate(conn, &input, Some(row.id), &mut errors)?;
+            if !errors.is_empty() {
+                return Err(ApiError::validation(errors));
+            }
+            let meaning_changes = row.unit != input.unit || row.scale != input.scale || row.measure_kind != input.measure_kind;
+            if meaning_changes && db::indicators::has_data(conn, row.id)? {
+                return Err(ApiError::conflict(format!(
+                    "indicator \"{code}\" has figures or targets; its unit, scale and measure kind cannot change"
+                )));
+            }
+            let row = db::indicators::update(conn, row.id, changes(&input, denominator_id))?;
+            let denominator = denominator_code(conn, &row)?;
+            Ok(Indicator::from_row(row, denominator))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(indicator))
+}

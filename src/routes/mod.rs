@@ -1,0 +1,133 @@
+//! Thin HTTP handlers, one module per resource. They parse the request,
+//! call `ingest`/`db` on a blocking thread, and shape the answer.
+
+pub mod committees;
+pub mod groups;
+pub mod health;
+pub mod indicators;
+pub mod observations;
+pub mod periods;
+pub mod sources;
+pub mod targets;
+
+use actix_web::{web, HttpRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::{AnyConnection, Pool};
+use crate::error::{ApiError, FieldError};
+
+/// Mounts every resource under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(committees::configure)
+            .configure(groups::configure)
+            .configure(indicators::configure)
+            .configure(periods::configure)
+            .configure(observations::configure)
+            .configure(targets::configure)
+            .configure(sources::configure),
+    )
+    .configure(health::configure);
+}
+
+/// Runs database work on the blocking pool with a pooled connection.
+pub async fn with_conn<T, F>(pool: &web::Data<Pool>, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    let pool = pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        work(&mut conn)
+    })
+    .await?
+}
+
+/// Who is making a change. Until tokens exist (a later issue) clients may
+/// name themselves with `X-Chitieu-User`; otherwise the change is "anonymous".
+pub fn actor(request: &HttpRequest) -> String {
+    request
+        .headers()
+        .get("x-chitieu-user")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.chars().take(100).collect())
+        .unwrap_or_else(|| "anonymous".to_owned())
+}
+
+pub const DEFAULT_PAGE_SIZE: i64 = 100;
+pub const MAX_PAGE_SIZE: i64 = 1000;
+
+/// Page selection of list endpoints.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page, 1 to 1000 (default 100).
+    pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+impl PageParams {
+    pub fn resolve(self) -> Result<(i64, i64), ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(ApiError::invalid_parameter(
+                "limit",
+                "out_of_range",
+                format!("limit must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        let offset = self.offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(ApiError::invalid_parameter(
+                "offset",
+                "out_of_range",
+                "offset cannot be negative",
+            ));
+        }
+        Ok((limit, offset))
+    }
+}
+
+/// A page of results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// How many items match in all.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Splits a comma-separated query value into codes checked by `parse`.
+pub fn code_list<C>(
+    field: &str,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<C, crate::domain::code::InvalidCode>,
+) -> Result<Vec<String>, ApiError>
+where
+    C: AsRef<str>,
+{
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            parse(c)
+                .map(|code| code.as_ref().to_owned())
+                .map_err(|e| ApiError::invalid_parameter(field, "invalid_code", e.to_string()))
+        })
+        .collect()
+}
+
+/// Rejects a body's field errors as one 422.
+pub fn reject(errors: Vec<FieldError>) -> ApiError {
+    ApiError::validation(errors)
+}

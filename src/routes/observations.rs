@@ -1,0 +1,680 @@
+//! Observations: the figures themselves, one by one or in batches, with their history.
+
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{actor, code_list, reject, with_conn, Page, PageParams};
+use crate::db::observations::{
+    Author, ObservationFilter, ObservationRecord, RevisionRow, WriteError, WriteMode, WriteOutcome,
+    Written,
+};
+use crate::db::{self, Pool};
+use crate::domain::breakdown::Breakdown;
+use crate::domain::code::{CommitteeCode, IndicatorCode};
+use crate::domain::indicator::Unit;
+use crate::domain::period::{Frequency, PeriodCode};
+use crate::domain::value::{ExactDecimal, ObservationStatus, Qualifier};
+use crate::error::{ApiError, FieldError};
+use crate::ingest::{self, ObservationInput, ReferenceData, StateInput};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_observations)
+        .service(create_observations_batch)
+        .service(create_observation)
+        .service(get_observation)
+        .service(update_observation)
+        .service(delete_observation)
+        .service(list_revisions);
+}
+
+/// Largest batch accepted in one request.
+pub const MAX_BATCH_ITEMS: usize = 5000;
+
+/// A figure.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Observation {
+    pub id: i64,
+    #[schema(example = "haiphong-business-bloc")]
+    pub committee: String,
+    #[schema(example = "revenue")]
+    pub indicator: String,
+    /// Canonical period code.
+    #[schema(example = "2021")]
+    pub period: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    #[schema(value_type = String, example = "annual")]
+    pub frequency: Frequency,
+    /// Disaggregation; `{}` for the total.
+    pub breakdown: BTreeMap<String, String>,
+    /// Exact decimal, as a string so that no client rounds it through a float.
+    #[schema(value_type = String, example = "27701")]
+    pub value: Decimal,
+    pub unit: Unit,
+    /// Power of ten of `value` (9: billions).
+    pub scale: i32,
+    pub status: ObservationStatus,
+    pub qualifier: Qualifier,
+    #[schema(value_type = Option<String>, example = "7.7")]
+    pub reported_yoy_pct: Option<Decimal>,
+    pub reported_yoy_qualifier: Option<Qualifier>,
+    #[schema(value_type = Option<String>)]
+    pub reported_share_pct: Option<Decimal>,
+    pub reported_share_qualifier: Option<Qualifier>,
+    /// Code of the source document.
+    pub source: Option<String>,
+    /// The source's sentence stating the figure.
+    pub source_quote: Option<String>,
+    /// Revision number; each change adds one.
+    pub revision: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl TryFrom<ObservationRecord> for Observation {
+    type Error = ApiError;
+
+    fn try_from(record: ObservationRecord) -> Result<Self, ApiError> {
+        let state = record.row.state()?;
+        let row = record.row;
+        Ok(Self {
+            id: row.id,
+            committee: record.committee,
+            indicator: record.indicator,
+            frequency: row.period_code.frequency(),
+            period: row.period_code.code(),
+            period_start: row.period_start,
+            period_end: row.period_end,
+            breakdown: row.breakdown.as_map().clone(),
+            value: state.value,
+            unit: record.unit,
+            scale: record.scale,
+            status: state.status,
+            qualifier: state.qualifier,
+            reported_yoy_pct: state.reported_yoy_pct,
+            reported_yoy_qualifier: state.reported_yoy_qualifier,
+            reported_share_pct: state.reported_share_pct,
+            reported_share_qualifier: state.reported_share_qualifier,
+            source: record.source,
+            source_quote: state.source_quote,
+            revision: row.revision,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// Filters of the observation list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ObservationQuery {
+    /// Committee codes, comma-separated.
+    pub committee: Option<String>,
+    /// Indicator codes, comma-separated.
+    pub indicator: Option<String>,
+    /// One period, in any accepted form.
+    pub period: Option<String>,
+    /// Periods starting on or after this period's start.
+    pub from: Option<String>,
+    /// Periods ending on or before this period's end.
+    pub to: Option<String>,
+    /// `annual`, `semi_annual`, `quarterly`, `monthly`, `daily` or `year_to_date`.
+    pub frequency: Option<String>,
+    /// `A`, `E`, `P` or `F`.
+    pub status: Option<String>,
+    /// `total`, or `dimension:value` pairs separated by `;` (e.g. `sex:female`).
+    pub breakdown: Option<String>,
+}
+
+fn period_param(field: &str, raw: Option<&str>) -> Result<Option<PeriodCode>, ApiError> {
+    raw.map(|p| {
+        PeriodCode::parse(p)
+            .map_err(|e| ApiError::invalid_parameter(field, "invalid_period", e.to_string()))
+    })
+    .transpose()
+}
+
+impl ObservationQuery {
+    fn into_filter(self) -> Result<ObservationFilter, ApiError> {
+        Ok(ObservationFilter {
+            committees: code_list("committee", self.committee.as_deref(), CommitteeCode::parse)?,
+            indicators: code_list("indicator", self.indicator.as_deref(), IndicatorCode::parse)?,
+            period: period_param("period", self.period.as_deref())?,
+            from: period_param("from", self.from.as_deref())?.map(|p| p.start()),
+            to: period_param("to", self.to.as_deref())?.map(|p| p.end()),
+            frequency: self
+                .frequency
+                .as_deref()
+                .map(|f| {
+                    f.parse::<Frequency>().map_err(|e| {
+                        ApiError::invalid_parameter("frequency", "invalid_frequency", e.to_string())
+                    })
+                })
+                .transpose()?,
+            status: self
+                .status
+                .as_deref()
+                .map(|s| {
+                    s.parse::<ObservationStatus>().map_err(|e| {
+                        ApiError::invalid_parameter("status", "invalid_status", e.to_string())
+                    })
+                })
+                .transpose()?,
+            breakdown: self
+                .breakdown
+                .as_deref()
+                .map(|b| {
+                    Breakdown::parse(b).map_err(|e| {
+                        ApiError::invalid_parameter("breakdown", "invalid_breakdown", e.to_string())
+                    })
+                })
+                .transpose()?,
+        })
+    }
+}
+
+/// How a write treats a figure that exists already.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// An existing figure is a conflict (409): nothing is overwritten by accident.
+    #[default]
+    Create,
+    /// An existing figure is updated (a new revision) or, if equal, left unchanged.
+    Upsert,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WriteParams {
+    /// `create` (default) or `upsert`.
+    pub mode: Option<Mode>,
+}
+
+impl From<Mode> for WriteMode {
+    fn from(mode: Mode) -> Self {
+        match mode {
+            Mode::Create => WriteMode::CreateOnly,
+            Mode::Upsert => WriteMode::CreateOrUpdate,
+        }
+    }
+}
+
+/// A batch of figures, written all or nothing.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchInput {
+    /// Up to 5000 figures.
+    #[schema(value_type = Vec<ObservationInput>)]
+    pub observations: Vec<serde_json::Value>,
+    /// Why these figures are entered; kept in every revision.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What happened to one item of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItemResult {
+    pub index: usize,
+    pub id: i64,
+    pub outcome: WriteOutcome,
+    pub revision: i32,
+}
+
+/// Summary of a batch write.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct BatchSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub items: Vec<BatchItemResult>,
+}
+
+/// New values for an existing figure.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservationUpdate {
+    #[schema(value_type = String, example = "6620")]
+    pub value: ExactDecimal,
+    #[serde(default)]
+    pub unit: Option<Unit>,
+    #[serde(default)]
+    pub scale: Option<i32>,
+    #[serde(default)]
+    pub status: Option<ObservationStatus>,
+    #[serde(default)]
+    pub qualifier: Option<Qualifier>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub reported_yoy_pct: Option<ExactDecimal>,
+    #[serde(default)]
+    pub reported_yoy_qualifier: Option<Qualifier>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub reported_share_pct: Option<ExactDecimal>,
+    #[serde(default)]
+    pub reported_share_qualifier: Option<Qualifier>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub source_quote: Option<String>,
+    /// Why the value changes; kept in the revision.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Why a figure is deleted.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteParams {
+    /// Kept in the deletion's revision.
+    pub reason: Option<String>,
+}
+
+/// One change in a figure's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revision {
+    pub revision: i32,
+    /// `create`, `update`, `delete` or `restore`.
+    pub action: String,
+    /// The value after the change (for a deletion, the value deleted).
+    #[schema(value_type = String)]
+    pub value: Decimal,
+    /// The value before the change.
+    #[schema(value_type = Option<String>)]
+    pub previous_value: Option<Decimal>,
+    pub status: String,
+    pub qualifier: String,
+    #[schema(value_type = Option<String>)]
+    pub reported_yoy_pct: Option<Decimal>,
+    pub reported_yoy_qualifier: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub reported_share_pct: Option<Decimal>,
+    pub reported_share_qualifier: Option<String>,
+    pub source: Option<String>,
+    pub source_quote: Option<String>,
+    pub changed_at: NaiveDateTime,
+    pub changed_by: String,
+    pub reason: Option<String>,
+}
+
+impl From<(RevisionRow, Option<String>)> for Revision {
+    fn from((row, source): (RevisionRow, Option<String>)) -> Self {
+        Self {
+            revision: row.revision,
+            action: row.action,
+            value: row.value,
+            previous_value: row.previous_value.map(Decimal::from),
+            status: row.status,
+            qualifier: row.qualifier,
+            reported_yoy_pct: row.reported_yoy_pct.map(Decimal::from),
+            reported_yoy_qualifier: row.reported_yoy_qualifier,
+            reported_share_pct: row.reported_share_pct.map(Decimal::from),
+            reported_share_qualifier: row.reported_share_qualifier,
+            source,
+            source_quote: row.source_quote,
+            changed_at: row.changed_at,
+            changed_by: row.changed_by,
+            reason: row.reason,
+        }
+    }
+}
+
+fn conflict_errors(conflicts: Vec<(usize, i64)>, batch: bool) -> ApiError {
+    let errors: Vec<FieldError> = conflicts
+        .into_iter()
+        .map(|(index, id)| {
+            let error = FieldError::new(
+                "observation",
+                "already_exists",
+                format!("figure {id} exists for this committee, indicator, period and breakdown; use mode=upsert or PUT /api/v1/observations/{id} to change it"),
+            );
+            if batch { error.at(index) } else { error }
+        })
+        .collect();
+    let detail = match errors.as_slice() {
+        [only] => only.message.clone(),
+        many => format!("{} figures exist already; nothing was written", many.len()),
+    };
+    ApiError::Conflict { detail, errors }
+}
+
+fn load(conn: &mut db::AnyConnection, id: i64) -> Result<Observation, ApiError> {
+    db::observations::find(conn, id)?
+        .filter(|record| record.row.deleted_at.is_none())
+        .ok_or_else(|| ApiError::not_found(format!("no figure has id {id}")))?
+        .try_into()
+}
+
+/// Lists figures, filtered and paginated, ordered by period then committee and indicator.
+#[utoipa::path(
+    tag = "observations",
+    params(ObservationQuery, PageParams),
+    responses(
+        (status = 200, description = "One page of figures", body = Page<Observation>),
+        (status = 400, description = "A bad filter", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/observations")]
+pub async fn list_observations(
+    pool: web::Data<Pool>,
+    query: web::Query<ObservationQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.into_inner().into_filter()?;
+    let (limit, offset) = page.into_inner().resolve()?;
+    let page = with_conn(&pool, move |conn| {
+        let (records, total) = db::observations::list(conn, &filter, limit, offset)?;
+        let items = records
+            .into_iter()
+            .map(Observation::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            total,
+            limit,
+            offset,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Enters one figure.
+#[utoipa::path(
+    tag = "observations",
+    params(WriteParams),
+    request_body = ObservationInput,
+    responses(
+        (status = 201, description = "Created (or restored after a deletion)", body = Observation),
+        (status = 200, description = "With mode=upsert: updated or unchanged", body = Observation),
+        (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The figure exists already (mode=create)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: unknown codes, bad period, unit mismatch, negative count …", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/observations")]
+pub async fn create_observation(
+    pool: web::Data<Pool>,
+    request: HttpRequest,
+    params: web::Query<WriteParams>,
+    body: web::Json<ObservationInput>,
+) -> Result<HttpResponse, ApiError> {
+    let mode = params.mode.unwrap_or_default();
+    let input = body.into_inner();
+    let changed_by = actor(&request);
+    let (written, observation) = with_conn(&pool, move |conn| {
+        let refs = ReferenceData::load(conn)?;
+        let new = ingest::validate_observation(&input, &refs, None).map_err(reject)?;
+        let author = Author {
+            changed_by: &changed_by,
+            reason: input.reason.as_deref(),
+        };
+        let written = match db::observations::write_many(conn, &[new], mode.into(), author) {
+            Ok(written) => written[0],
+            Err(WriteError::AlreadyExists(conflicts)) => {
+                return Err(conflict_errors(conflicts, false))
+            }
+            Err(WriteError::Database(e)) => return Err(e.into()),
+        };
+        Ok((written, load(conn, written.id)?))
+    })
+    .await?;
+    let mut response = match written.outcome {
+        WriteOutcome::Created | WriteOutcome::Restored => HttpResponse::Created(),
+        WriteOutcome::Updated | WriteOutcome::Unchanged => HttpResponse::Ok(),
+    };
+    Ok(response
+        .insert_header((
+            "Location",
+            format!("/api/v1/observations/{}", observation.id),
+        ))
+        .json(observation))
+}
+
+/// Enters many figures at once: all of them or none.
+#[utoipa::path(
+    tag = "observations",
+    params(WriteParams),
+    request_body = BatchInput,
+    responses(
+        (status = 200, description = "Every figure was written", body = BatchSummary),
+        (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Figures exist already (mode=create); nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body or batch too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid items, each error with its index; nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/observations/batch")]
+pub async fn create_observations_batch(
+    pool: web::Data<Pool>,
+    request: HttpRequest,
+    params: web::Query<WriteParams>,
+    body: web::Json<BatchInput>,
+) -> Result<HttpResponse, ApiError> {
+    let mode = params.mode.unwrap_or_default();
+    let BatchInput {
+        observations,
+        reason,
+    } = body.into_inner();
+    if observations.len() > MAX_BATCH_ITEMS {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "a batch holds at most {MAX_BATCH_ITEMS} figures, this one has {}",
+            observations.len()
+        )));
+    }
+    if observations.is_empty() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "observations",
+            "empty_batch",
+            "the batch has no figures",
+        )]));
+    }
+    // Each item is read on its own so that a wrong type is reported with its index.
+    let mut errors = Vec::new();
+    let mut inputs = Vec::with_capacity(observations.len());
+    for (index, item) in observations.into_iter().enumerate() {
+        match serde_json::from_value::<ObservationInput>(item) {
+            Ok(input) => inputs.push(input),
+            Err(e) => {
+                errors.push(FieldError::new("observation", "invalid_item", e.to_string()).at(index))
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::BadRequest {
+            detail: format!(
+                "{} item(s) could not be read; nothing was written",
+                errors.len()
+            ),
+            errors,
+        });
+    }
+    let changed_by = actor(&request);
+    let summary = with_conn(&pool, move |conn| {
+        let refs = ReferenceData::load(conn)?;
+        let new = ingest::validate_batch(&inputs, &refs).map_err(reject)?;
+        let author = Author {
+            changed_by: &changed_by,
+            reason: reason.as_deref(),
+        };
+        let written = match db::observations::write_many(conn, &new, mode.into(), author) {
+            Ok(written) => written,
+            Err(WriteError::AlreadyExists(conflicts)) => {
+                return Err(conflict_errors(conflicts, true))
+            }
+            Err(WriteError::Database(e)) => return Err(e.into()),
+        };
+        Ok(summarise(&written))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+fn summarise(written: &[Written]) -> BatchSummary {
+    let mut summary = BatchSummary::default();
+    for (index, w) in written.iter().enumerate() {
+        match w.outcome {
+            WriteOutcome::Created | WriteOutcome::Restored => summary.created += 1,
+            WriteOutcome::Updated => summary.updated += 1,
+            WriteOutcome::Unchanged => summary.unchanged += 1,
+        }
+        summary.items.push(BatchItemResult {
+            index,
+            id: w.id,
+            outcome: w.outcome,
+            revision: w.revision,
+        });
+    }
+    summary
+}
+
+/// One figure.
+#[utoipa::path(
+    tag = "observations",
+    params(("id" = i64, Path, description = "Figure id")),
+    responses(
+        (status = 200, description = "The figure", body = Observation),
+        (status = 404, description = "No such figure (or it was deleted)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/observations/{id}")]
+pub async fn get_observation(
+    pool: web::Data<Pool>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let observation = with_conn(&pool, move |conn| load(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(observation))
+}
+
+/// Changes a figure's value and annotations; the old values stay in its revisions.
+#[utoipa::path(
+    tag = "observations",
+    params(("id" = i64, Path, description = "Figure id")),
+    request_body = ObservationUpdate,
+    responses(
+        (status = 200, description = "Updated (or unchanged)", body = Observation),
+        (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/observations/{id}")]
+pub async fn update_observation(
+    pool: web::Data<Pool>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Json<ObservationUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.into_inner();
+    let changed_by = actor(&request);
+    let observation = with_conn(&pool, move |conn| {
+        let current = load(conn, id)?;
+        let refs = ReferenceData::load(conn)?;
+        let state = ingest::validate_change(
+            StateInput {
+                value: input.value,
+                unit: input.unit,
+                scale: input.scale,
+                status: input.status,
+                qualifier: input.qualifier,
+                reported_yoy_pct: input.reported_yoy_pct,
+                reported_yoy_qualifier: input.reported_yoy_qualifier,
+                reported_share_pct: input.reported_share_pct,
+                reported_share_qualifier: input.reported_share_qualifier,
+                source: input.source.as_deref(),
+                source_quote: input.source_quote.as_deref(),
+            },
+            current.unit,
+            current.scale,
+            &refs,
+        )
+        .map_err(reject)?;
+        let author = Author {
+            changed_by: &changed_by,
+            reason: input.reason.as_deref(),
+        };
+        db::observations::update_by_id(conn, id, &state, author)?
+            .ok_or_else(|| ApiError::not_found(format!("no figure has id {id}")))?;
+        load(conn, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(observation))
+}
+
+/// Deletes a figure. Its history is kept, and the deletion is its last revision.
+#[utoipa::path(
+    tag = "observations",
+    params(("id" = i64, Path, description = "Figure id"), DeleteParams),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/observations/{id}")]
+pub async fn delete_observation(
+    pool: web::Data<Pool>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    params: web::Query<DeleteParams>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let reason = params.into_inner().reason;
+    if reason
+        .as_deref()
+        .is_some_and(|r| r.chars().count() > ingest::MAX_REASON_CHARS)
+    {
+        return Err(ApiError::invalid_parameter(
+            "reason",
+            "too_long",
+            format!("at most {} characters", ingest::MAX_REASON_CHARS),
+        ));
+    }
+    let changed_by = actor(&request);
+    with_conn(&pool, move |conn| {
+        let author = Author {
+            changed_by: &changed_by,
+            reason: reason.as_deref(),
+        };
+        db::observations::delete_by_id(conn, id, author)?
+            .map(|_| ())
+            .ok_or_else(|| ApiError::not_found(format!("no figure has id {id}")))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The history of a figure, oldest first, including after its deletion.
+#[utoipa::path(
+    tag = "observations",
+    params(("id" = i64, Path, description = "Figure id")),
+    responses(
+        (status = 200, description = "Every revision", body = Vec<Revision>),
+        (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/observations/{id}/revisions")]
+pub async fn list_revisions(
+    pool: web::Data<Pool>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let revisions = with_conn(&pool, move |conn| {
+        if db::observations::find(conn, id)?.is_none() {
+            return Err(ApiError::not_found(format!("no figure has id {id}")));
+        }
+        Ok(db::observations::revisions(conn, id)?
+            .into_iter()
+            .map(Revision::from)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(revisions))
+}

@@ -1,0 +1,80 @@
+//! Source documents.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::with_conn;
+use crate::db::sources::SourceRow;
+use crate::db::{self, Pool};
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_sources).service(get_source);
+}
+
+/// A document figures are quoted from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Source {
+    #[schema(example = "000_9bb696cf0f5cc08b")]
+    pub code: String,
+    pub title: String,
+    pub publisher: Option<String>,
+    pub published_on: Option<NaiveDate>,
+    pub url: Option<String>,
+    pub author: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+impl From<SourceRow> for Source {
+    fn from(row: SourceRow) -> Self {
+        Self {
+            code: row.code,
+            title: row.title,
+            publisher: row.publisher,
+            published_on: row.published_on,
+            url: row.url,
+            author: row.author,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Lists every source document.
+#[utoipa::path(tag = "sources", responses((status = 200, description = "All sources", body = Vec<Source>)))]
+#[get("/sources")]
+pub async fn list_sources(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    let sources = with_conn(&pool, |conn| {
+        Ok(db::sources::list(conn)?
+            .into_iter()
+            .map(Source::from)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(sources))
+}
+
+/// One source document.
+#[utoipa::path(
+    tag = "sources",
+    params(("code" = String, Path, description = "Source code")),
+    responses(
+        (status = 200, description = "The source", body = Source),
+        (status = 404, description = "No such source", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/sources/{code}")]
+pub async fn get_source(
+    pool: web::Data<Pool>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let code = code.into_inner();
+    let source = with_conn(&pool, move |conn| {
+        db::sources::find_by_code(conn, &code)?
+            .map(Source::from)
+            .ok_or_else(|| ApiError::not_found(format!("no source has code \"{code}\"")))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(source))
+}

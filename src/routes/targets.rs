@@ -1,0 +1,404 @@
+//! Targets: committee × indicator × period → the value to reach, and who assigned it.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{actor, code_list, with_conn, Page, PageParams};
+use crate::db::observations::{Author, WriteOutcome};
+use crate::db::targets::{NewTarget, TargetFilter, TargetRecord, TargetRevisionRow};
+use crate::db::{self, Pool};
+use crate::domain::code::{CommitteeCode, IndicatorCode, SourceCode};
+use crate::domain::observation::check_value_for_unit;
+use crate::domain::period::{Frequency, PeriodCode};
+use crate::domain::value::ExactDecimal;
+use crate::error::{ApiError, FieldError};
+use crate::ingest::{ReferenceData, MAX_QUOTE_CHARS, MAX_REASON_CHARS};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_targets)
+        .service(upsert_target)
+        .service(get_target)
+        .service(list_target_revisions);
+}
+
+/// A target.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Target {
+    pub id: i64,
+    pub committee: String,
+    pub indicator: String,
+    #[schema(example = "2021")]
+    pub period: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    #[schema(value_type = String)]
+    pub frequency: Frequency,
+    /// Exact decimal in the indicator's unit and scale.
+    #[schema(value_type = String, example = "200")]
+    pub value: Decimal,
+    pub unit: String,
+    pub scale: i32,
+    /// Who assigned the target, e.g. the City Party Committee.
+    pub assigned_by: Option<String>,
+    pub source: Option<String>,
+    pub source_quote: Option<String>,
+    pub revision: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl From<TargetRecord> for Target {
+    fn from(record: TargetRecord) -> Self {
+        let row = record.row;
+        Self {
+            id: row.id,
+            committee: record.committee,
+            indicator: record.indicator,
+            period: row.period_code.code(),
+            frequency: row.period_code.frequency(),
+            period_start: row.period_start,
+            period_end: row.period_end,
+            value: row.value,
+            unit: record.unit,
+            scale: record.scale,
+            assigned_by: row.assigned_by,
+            source: record.source,
+            source_quote: row.source_quote,
+            revision: row.revision,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A target to set; setting it again revises it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetInput {
+    #[schema(example = "haiphong-business-bloc")]
+    pub committee: String,
+    #[schema(example = "new_party_members")]
+    pub indicator: String,
+    /// Any accepted period form.
+    #[schema(example = "2021")]
+    pub period: String,
+    #[schema(value_type = String, example = "200")]
+    pub value: ExactDecimal,
+    #[serde(default)]
+    pub assigned_by: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub source_quote: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Filters of the target list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TargetQuery {
+    /// Committee codes, comma-separated.
+    pub committee: Option<String>,
+    /// Indicator codes, comma-separated.
+    pub indicator: Option<String>,
+    /// One period, in any accepted form.
+    pub period: Option<String>,
+}
+
+/// One change of a target.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TargetRevision {
+    pub revision: i32,
+    #[schema(value_type = String)]
+    pub value: Decimal,
+    #[schema(value_type = Option<String>)]
+    pub previous_value: Option<Decimal>,
+    pub assigned_by: Option<String>,
+    pub changed_at: NaiveDateTime,
+    pub changed_by: String,
+    pub reason: Option<String>,
+}
+
+impl From<TargetRevisionRow> for TargetRevision {
+    fn from(row: TargetRevisionRow) -> Self {
+        Self {
+            revision: row.revision,
+            value: row.value,
+            previous_value: row.previous_value.map(Decimal::from),
+            assigned_by: row.assigned_by,
+            changed_at: row.changed_at,
+            changed_by: row.changed_by,
+            reason: row.reason,
+        }
+    }
+}
+
+fn limited(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    text: Option<&str>,
+    max: usize,
+) -> Option<String> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty())?;
+    if text.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+    }
+    Some(text.to_owned())
+}
+
+/// Checks a target and resolves its codes.
+pub fn validate_target(
+    input: &TargetInput,
+    refs: &ReferenceData,
+    conn: &mut db::AnyConnection,
+) -> Result<NewTarget, ApiError> {
+    let mut errors = Vec::new();
+    let committee_id = match CommitteeCode::parse(input.committee.trim()) {
+        Err(e) => {
+            errors.push(FieldError::new("committee", "invalid_code", e.to_string()));
+            None
+        }
+        Ok(code) => refs.committee_id(code.as_str()).or_else(|| {
+            errors.push(FieldError::new(
+                "committee",
+                "unknown_committee",
+                format!("no committee has code \"{code}\""),
+            ));
+            None
+        }),
+    };
+    let indicator = match IndicatorCode::parse(input.indicator.trim()) {
+        Err(e) => {
+            errors.push(FieldError::new("indicator", "invalid_code", e.to_string()));
+            None
+        }
+        Ok(code) => match refs.indicator_id(code.as_str()) {
+            None => {
+                errors.push(FieldError::new(
+                    "indicator",
+                    "unknown_indicator",
+                    format!("no indicator has code \"{code}\""),
+                ));
+                None
+            }
+            Some(id) => Some(db::indicators::find(conn, id)?),
+        },
+    };
+    let period = PeriodCode::parse(&input.period)
+        .map_err(|e| errors.push(FieldError::new("period", "invalid_period", e.to_string())))
+        .ok();
+    if let Some(indicator) = &indicator {
+        if let Err(message) = check_value_for_unit(input.value.0, indicator.unit) {
+            errors.push(FieldError::new("value", "invalid_value", message));
+        }
+    }
+    let source_id = match input
+        .source
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(code) => match SourceCode::parse(code) {
+            Err(e) => {
+                errors.push(FieldError::new("source", "invalid_code", e.to_string()));
+                None
+            }
+            Ok(code) => refs.source_id(code.as_str()).or_else(|| {
+                errors.push(FieldError::new(
+                    "source",
+                    "unknown_source",
+                    format!("no source has code \"{code}\""),
+                ));
+                None
+            }),
+        },
+    };
+    let assigned_by = limited(
+        &mut errors,
+        "assigned_by",
+        input.assigned_by.as_deref(),
+        300,
+    );
+    let source_quote = limited(
+        &mut errors,
+        "source_quote",
+        input.source_quote.as_deref(),
+        MAX_QUOTE_CHARS,
+    );
+    limited(
+        &mut errors,
+        "reason",
+        input.reason.as_deref(),
+        MAX_REASON_CHARS,
+    );
+    match (committee_id, indicator, period) {
+        (Some(committee_id), Some(indicator), Some(period)) if errors.is_empty() => Ok(NewTarget {
+            committee_id,
+            indicator_id: indicator.id,
+            period,
+            value: input.value.0,
+            assigned_by,
+            source_id,
+            source_quote,
+        }),
+        _ => Err(ApiError::validation(errors)),
+    }
+}
+
+/// Lists targets, filtered and paginated.
+#[utoipa::path(
+    tag = "targets",
+    params(TargetQuery, PageParams),
+    responses(
+        (status = 200, description = "One page of targets", body = Page<Target>),
+        (status = 400, description = "A bad filter", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/targets")]
+pub async fn list_targets(
+    pool: web::Data<Pool>,
+    query: web::Query<TargetQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let filter = TargetFilter {
+        committees: code_list(
+            "committee",
+            query.committee.as_deref(),
+            CommitteeCode::parse,
+        )?,
+        indicators: code_list(
+            "indicator",
+            query.indicator.as_deref(),
+            IndicatorCode::parse,
+        )?,
+        period: query
+            .period
+            .as_deref()
+            .map(|p| {
+                PeriodCode::parse(p).map_err(|e| {
+                    ApiError::invalid_parameter("period", "invalid_period", e.to_string())
+                })
+            })
+            .transpose()?,
+    };
+    let (limit, offset) = page.into_inner().resolve()?;
+    let page = with_conn(&pool, move |conn| {
+        let (records, total) = db::targets::list(conn, &filter, limit, offset)?;
+        Ok(Page {
+            items: records.into_iter().map(Target::from).collect(),
+            total,
+            limit,
+            offset,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Sets a target: creates it, or revises the existing one for the same
+/// committee, indicator and period.
+#[utoipa::path(
+    tag = "targets",
+    request_body = TargetInput,
+    responses(
+        (status = 201, description = "Created", body = Target),
+        (status = 200, description = "Revised or unchanged", body = Target),
+        (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/targets")]
+pub async fn upsert_target(
+    pool: web::Data<Pool>,
+    request: HttpRequest,
+    body: web::Json<TargetInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let changed_by = actor(&request);
+    let (outcome, target) = with_conn(&pool, move |conn| {
+        let refs = ReferenceData::load(conn)?;
+        let new = validate_target(&input, &refs, conn)?;
+        let written = db::targets::upsert(
+            conn,
+            &new,
+            Author {
+                changed_by: &changed_by,
+                reason: input.reason.as_deref(),
+            },
+        )?;
+        let record = db::targets::find(conn, written.id)?
+            .ok_or_else(|| ApiError::not_found("the target vanished"))?;
+        Ok((written.outcome, Target::from(record)))
+    })
+    .await?;
+    let mut response = if outcome == WriteOutcome::Created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response
+        .insert_header(("Location", format!("/api/v1/targets/{}", target.id)))
+        .json(target))
+}
+
+/// One target.
+#[utoipa::path(
+    tag = "targets",
+    params(("id" = i64, Path, description = "Target id")),
+    responses(
+        (status = 200, description = "The target", body = Target),
+        (status = 404, description = "No such target", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/targets/{id}")]
+pub async fn get_target(
+    pool: web::Data<Pool>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let target = with_conn(&pool, move |conn| {
+        db::targets::find(conn, id)?
+            .map(Target::from)
+            .ok_or_else(|| ApiError::not_found(format!("no target has id {id}")))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(target))
+}
+
+/// The history of a target, oldest first.
+#[utoipa::path(
+    tag = "targets",
+    params(("id" = i64, Path, description = "Target id")),
+    responses(
+        (status = 200, description = "Every revision", body = Vec<TargetRevision>),
+        (status = 404, description = "No such target", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/targets/{id}/revisions")]
+pub async fn list_target_revisions(
+    pool: web::Data<Pool>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let revisions = with_conn(&pool, move |conn| {
+        if db::targets::find(conn, id)?.is_none() {
+            return Err(ApiError::not_found(format!("no target has id {id}")));
+        }
+        Ok(db::targets::revisions(conn, id)?
+            .into_iter()
+            .map(TargetRevision::from)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(revisions))
+}

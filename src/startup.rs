@@ -1,0 +1,152 @@
+//! Building and running the HTTP server.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{web, App, HttpRequest, HttpServer};
+use tracing_actix_web::TracingLogger;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Config;
+use crate::db::{self, Pool};
+use crate::error::{ApiError, FieldError};
+use crate::{openapi, routes, seed};
+
+/// A migrated, seeded, bound server, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: Pool,
+}
+
+impl Application {
+    /// Connects, migrates, seeds (if configured) and binds. Port 0 picks a free port.
+    pub fn build(config: Config) -> Result<Self, anyhow::Error> {
+        let pool = db::build_pool(&config.database_url, config.pool_size)?;
+        prepare_database(&pool, &config)?;
+        let listener = TcpListener::bind(config.bind_addr)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, pool.clone(), &config)?;
+        Ok(Self { port, server, pool })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Serves until stopped; SIGTERM and SIGINT drain in-flight requests first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Migrates and seeds under the start-up lock.
+pub fn prepare_database(pool: &Pool, config: &Config) -> Result<(), anyhow::Error> {
+    let mut conn = pool.get()?;
+    db::with_startup_lock(&mut conn, |conn| {
+        let applied = db::run_migrations(conn)?;
+        if applied > 0 {
+            tracing::info!(applied, "migrations applied");
+        }
+        if config.seed_on_start {
+            let report = seed::load_dir(conn, &config.seed_dir)?;
+            tracing::info!(?report, dir = %config.seed_dir.display(), "seed data loaded");
+        }
+        Ok(())
+    })
+}
+
+fn problem_json(error: JsonPayloadError) -> ApiError {
+    match error {
+        JsonPayloadError::OverflowKnownLength { length, limit } => {
+            ApiError::PayloadTooLarge(format!("the body has {length} bytes; the limit is {limit}"))
+        }
+        JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge(format!(
+            "the body is larger than the limit of {limit} bytes"
+        )),
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType("send the body as application/json".into())
+        }
+        JsonPayloadError::Deserialize(e) => {
+            let what = match e.classify() {
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                    "malformed JSON"
+                }
+                _ => "the JSON does not have the expected shape",
+            };
+            ApiError::BadRequest {
+                detail: format!("{what}: {e}"),
+                errors: vec![FieldError::new(
+                    format!("line {} column {}", e.line(), e.column()),
+                    "invalid_json",
+                    e.to_string(),
+                )],
+            }
+        }
+        other => ApiError::bad_request(format!("the body could not be read: {other}")),
+    }
+}
+
+fn problem_query(error: QueryPayloadError) -> ApiError {
+    ApiError::bad_request(format!("invalid query string: {error}"))
+}
+
+fn problem_path(error: PathError) -> ApiError {
+    ApiError::bad_request(format!("invalid path: {error}"))
+}
+
+async fn not_found(request: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "no endpoint {} {}; see /docs",
+        request.method(),
+        request.path()
+    )))
+}
+
+/// Starts the server on `listener`.
+pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server, anyhow::Error> {
+    let pool = web::Data::new(pool);
+    let max_body = config.max_body_bytes;
+    let document = openapi::document();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::default())
+            .app_data(pool.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .error_handler(|error, _| problem_json(error).into()),
+            )
+            .app_data(web::PayloadConfig::default().limit(max_body))
+            .app_data(
+                web::QueryConfig::default().error_handler(|error, _| problem_query(error).into()),
+            )
+            .app_data(
+                web::PathConfig::default().error_handler(|error, _| problem_path(error).into()),
+            )
+            // Before the /api/v1 scope, which would answer 404 for the spec's path.
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document.clone()))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    actix_web::HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }),
+            )
+            .configure(routes::configure)
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30);
+    if config.workers > 0 {
+        server = server.workers(config.workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,262 @@
+//! Spawning the real application on a throw-away database of either backend.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chitieu::config::{Config, DatabaseUrl};
+use chitieu::Application;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn admin_database_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Whether PostgreSQL tests can run. In CI a missing server is a failure;
+/// elsewhere the test is skipped with a loud warning.
+pub fn postgres_available() -> bool {
+    match PgConnection::establish(&admin_database_url()) {
+        Ok(_) => true,
+        Err(error) if in_ci() => panic!("CI requires PostgreSQL at TEST_DATABASE_URL: {error}"),
+        Err(error) => {
+            eprintln!(
+                "\n!!!!!!!!!! SKIPPED: PostgreSQL test, no server at {} ({error}). \
+                 Set TEST_DATABASE_URL; CI=true makes this a failure. !!!!!!!!!!\n",
+                admin_database_url()
+            );
+            false
+        }
+    }
+}
+
+/// Runs an async test body on SQLite and on PostgreSQL, as `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::helpers::postgres_available() {
+                        super::$name($crate::helpers::Backend::Postgres).await;
+                    }
+                }
+            }
+        )+
+    };
+}
+
+static NEXT_DATABASE: AtomicU32 = AtomicU32::new(0);
+
+/// A database made for one test and removed after it.
+pub struct TestDatabase {
+    pub url: String,
+    postgres_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub fn create(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = dir.path().join("chitieu.db").display().to_string();
+                Self {
+                    url,
+                    postgres_name: None,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let admin = admin_database_url();
+                let name = format!(
+                    "chitieu_test_{}_{}_{}",
+                    std::process::id(),
+                    NEXT_DATABASE.fetch_add(1, Ordering::Relaxed),
+                    chrono::Utc::now().timestamp_micros()
+                );
+                let mut conn =
+                    PgConnection::establish(&admin).expect("connect to the PostgreSQL server");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(base, _)| base)
+                    .unwrap_or(&admin);
+                Self {
+                    url: format!("{base}/{name}"),
+                    postgres_name: Some(name),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = &self.postgres_name {
+            if let Ok(mut conn) = PgConnection::establish(&admin_database_url()) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    Config {
+        database_url: DatabaseUrl::parse(database_url).expect("test database URL"),
+        bind_addr: "127.0.0.1:0".parse().expect("address"),
+        pool_size: 4,
+        seed_on_start: true,
+        seed_dir: chitieu::config::default_seed_dir(),
+        max_body_bytes: 256 * 1024,
+        workers: 1,
+    }
+}
+
+/// A running server on its own database.
+#[allow(dead_code)] // `backend` is for tests that differ by backend; `database` lives as long as the app.
+pub struct TestApp {
+    pub address: String,
+    pub backend: Backend,
+    pub client: reqwest::Client,
+    // Dropped last: the server must be gone before the database is.
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let database = TestDatabase::create(backend);
+        Self::spawn_on(backend, database).await
+    }
+
+    /// Starts a server on an existing database (e.g. to start twice on one database).
+    pub async fn spawn_on(backend: Backend, database: TestDatabase) -> Self {
+        let config = test_config(&database.url);
+        let app = Application::build(config).expect("application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            address,
+            backend,
+            client: reqwest::Client::new(),
+            database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// GET, returning the status and the JSON body (Null if the body is not JSON).
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        read(response).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        read(response).await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .put(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        read(response).await
+    }
+
+    /// POST a raw body with a content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        read(response).await
+    }
+
+    /// How many live figures the API lists in all.
+    pub async fn observation_count(&self) -> i64 {
+        let (status, body) = self.get_json("/api/v1/observations?limit=1").await;
+        assert_eq!(status, 200, "{body}");
+        body["total"].as_i64().expect("total")
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// Asserts an RFC 7807 answer with this status.
+pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
+    let actual = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let (_, body) = read(response).await;
+    assert_eq!(actual, status, "{body}");
+    assert_eq!(content_type, "application/problem+json", "{body}");
+    assert_eq!(body["status"].as_u64(), Some(u64::from(status)), "{body}");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string() && body["type"].is_string(),
+        "{body}"
+    );
+    body
+}

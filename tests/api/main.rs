@@ -1,0 +1,9 @@
+//! The integration tests: one binary, one module per area.
+
+mod helpers;
+
+mod bad_input;
+mod committees;
+mod observations;
+mod openapi;
+mod seed_figures;

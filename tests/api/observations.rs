@@ -1,0 +1,365 @@
+//! Entering figures, reading them back exactly, and their history.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{Backend, TestApp, TestDatabase};
+
+fn figure(period: &str, value: Value) -> Value {
+    json!({
+        "committee": "haiphong-business-bloc",
+        "indicator": "revenue",
+        "period": period,
+        "value": value,
+    })
+}
+
+async fn values_keep_every_digit_as_numbers_and_strings(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let cases = [
+        ("12345678901234567.891", "2030-Q1"),
+        ("975.9", "2030-Q2"),
+        ("0.05", "2030-Q3"),
+        ("14.644", "2030-Q4"),
+    ];
+    for (digits, period) in cases {
+        // As a JSON number: written into the body text so no float is involved anywhere.
+        let body = format!(
+            r#"{{"committee":"haiphong-business-bloc","indicator":"revenue","period":"{period}","value":{digits}}}"#
+        );
+        let response = app
+            .post_raw("/api/v1/observations", "application/json", body)
+            .await;
+        let (status, created) = crate::helpers::read(response).await;
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["value"], json!(digits));
+        let (_, read_back) = app
+            .get_json(&format!("/api/v1/observations/{}", created["id"]))
+            .await;
+        assert_eq!(
+            read_back["value"],
+            json!(digits),
+            "number {digits} on {backend:?}"
+        );
+
+        // As a string, for the same quarter a year later.
+        let next_year = format!("2031{}", &period[4..]);
+        let (status, created) = app
+            .post_json("/api/v1/observations", &figure(&next_year, json!(digits)))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let (_, read_back) = app
+            .get_json(&format!("/api/v1/observations/{}", created["id"]))
+            .await;
+        assert_eq!(
+            read_back["value"],
+            json!(digits),
+            "string {digits} on {backend:?}"
+        );
+    }
+}
+
+async fn a_quarterly_figure_round_trips_with_all_its_fields(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, created) = app
+        .post_json(
+            "/api/v1/observations",
+            &json!({
+                "committee": "hanoi-business-bloc",
+                "indicator": "budget_contribution",
+                "period": "quý II/2022",
+                "value": "203.10",
+                "unit": "VND",
+                "scale": 9,
+                "status": "P",
+                "qualifier": "lower_bound",
+                "reported_yoy_pct": -0.1,
+                "reported_share_pct": "28.1",
+                "reported_share_qualifier": "approximate",
+                "source": "001_021cd1f05dc84603",
+                "source_quote": "Tổng số nộp ngân sách nhà nước 203,1 tỷ đồng",
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let (status, listed) = app
+        .get_json("/api/v1/observations?committee=hanoi-business-bloc&period=2022Q2&indicator=budget_contribution")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["total"], 1);
+    let item = &listed["items"][0];
+    assert_eq!(item["period"], "2022-Q2");
+    assert_eq!(item["period_start"], "2022-04-01");
+    assert_eq!(item["period_end"], "2022-06-30");
+    assert_eq!(item["frequency"], "quarterly");
+    assert_eq!(item["value"], "203.10");
+    assert_eq!(item["status"], "P");
+    assert_eq!(item["qualifier"], "lower_bound");
+    assert_eq!(item["reported_yoy_pct"], "-0.1");
+    assert_eq!(item["reported_yoy_qualifier"], "exact");
+    assert_eq!(item["reported_share_pct"], "28.1");
+    assert_eq!(item["reported_share_qualifier"], "approximate");
+    assert_eq!(item["source"], "001_021cd1f05dc84603");
+    assert_eq!(item["revision"], 1);
+
+    // A value given in millions is stored exactly in the indicator's billions.
+    let (status, converted) = app
+        .post_json(
+            "/api/v1/observations",
+            &json!({"committee": "hanoi-business-bloc", "indicator": "budget_contribution",
+                    "period": "2022-Q3", "value": "203100", "scale": 6}),
+        )
+        .await;
+    assert_eq!(status, 201, "{converted}");
+    assert_eq!(converted["value"], "203.1");
+    assert_eq!(converted["scale"], 9);
+}
+
+async fn changes_and_deletion_keep_every_revision(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, created) = app
+        .post_json("/api/v1/observations", &figure("2023-Q1", json!("100")))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+
+    // Same values again with mode=create: a conflict that names the figure, nothing written.
+    let response = app
+        .post_raw(
+            "/api/v1/observations",
+            "application/json",
+            figure("2023-Q1", json!("100")).to_string(),
+        )
+        .await;
+    let problem = crate::helpers::assert_problem(response, 409).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&id.to_string()),
+        "{problem}"
+    );
+
+    // Upserting equal values makes no revision.
+    let (status, same) = app
+        .post_json(
+            "/api/v1/observations?mode=upsert",
+            &figure("2023-Q1", json!(100)),
+        )
+        .await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(same["revision"], 1);
+
+    let (status, updated) = app
+        .put_json(
+            &format!("/api/v1/observations/{id}"),
+            &json!({"value": "101.5", "reason": "corrected by the office"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["value"], "101.5");
+    assert_eq!(updated["revision"], 2);
+
+    let (status, _) = app
+        .delete(&format!("/api/v1/observations/{id}?reason=duplicate"))
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = app.get_json(&format!("/api/v1/observations/{id}")).await;
+    assert_eq!(status, 404);
+    let (status, listed) = app
+        .get_json("/api/v1/observations?committee=haiphong-business-bloc&period=2023-Q1")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["total"], 0);
+
+    let (status, revisions) = app
+        .get_json(&format!("/api/v1/observations/{id}/revisions"))
+        .await;
+    assert_eq!(status, 200);
+    let revisions = revisions.as_array().unwrap();
+    let actions: Vec<&str> = revisions
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["create", "update", "delete"]);
+    assert_eq!(revisions[1]["previous_value"], "100");
+    assert_eq!(revisions[1]["value"], "101.5");
+    assert_eq!(revisions[1]["reason"], "corrected by the office");
+    assert_eq!(revisions[2]["reason"], "duplicate");
+
+    // Entering it again continues the same history.
+    let (status, restored) = app
+        .post_json("/api/v1/observations", &figure("2023-Q1", json!("99")))
+        .await;
+    assert_eq!(status, 201, "{restored}");
+    assert_eq!(restored["id"].as_i64(), Some(id));
+    assert_eq!(restored["revision"], 4);
+}
+
+async fn a_batch_is_all_or_nothing_with_an_error_per_bad_item(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let before = app.observation_count().await;
+    let batch = json!({"observations": [
+        figure("2024-Q1", json!("1")),
+        {"committee": "nowhere", "indicator": "revenue", "period": "2024-Q2", "value": "2"},
+        figure("2024-Q9", json!("3")),
+        figure("2024-Q4", json!("4")),
+        {"committee": "haiphong-business-bloc", "indicator": "new_party_members", "period": "2024", "value": "-5"},
+    ]});
+    let response = app
+        .post_raw(
+            "/api/v1/observations/batch",
+            "application/json",
+            batch.to_string(),
+        )
+        .await;
+    let problem = crate::helpers::assert_problem(response, 422).await;
+    let errors: Vec<(u64, &str)> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["index"].as_u64().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (1, "unknown_committee"),
+            (2, "invalid_period"),
+            (4, "invalid_value")
+        ]
+    );
+    assert_eq!(
+        app.observation_count().await,
+        before,
+        "nothing may be written"
+    );
+
+    // A wrong type is reported with its index, too.
+    let batch =
+        json!({"observations": [figure("2024-Q1", json!("1")), figure("2024-Q2", json!(true))]});
+    let response = app
+        .post_raw(
+            "/api/v1/observations/batch",
+            "application/json",
+            batch.to_string(),
+        )
+        .await;
+    let problem = crate::helpers::assert_problem(response, 400).await;
+    assert_eq!(problem["errors"][0]["index"], 1);
+
+    // The same key twice in one batch.
+    let batch =
+        json!({"observations": [figure("2024-Q1", json!("1")), figure("2024Q1", json!("2"))]});
+    let response = app
+        .post_raw(
+            "/api/v1/observations/batch",
+            "application/json",
+            batch.to_string(),
+        )
+        .await;
+    let problem = crate::helpers::assert_problem(response, 422).await;
+    assert_eq!(problem["errors"][0]["code"], "duplicate_in_batch");
+
+    // A good batch lands whole; again with mode=upsert it changes nothing.
+    let good =
+        json!({"observations": [figure("2024-Q1", json!("1")), figure("2024-Q2", json!("2.5"))]});
+    let (status, summary) = app.post_json("/api/v1/observations/batch", &good).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(
+        (summary["created"].as_u64(), summary["updated"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(app.observation_count().await, before + 2);
+    let (status, summary) = app
+        .post_json("/api/v1/observations/batch?mode=upsert", &good)
+        .await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["unchanged"], 2);
+
+    // mode=create refuses the batch if any figure exists, and writes none of it.
+    let mixed =
+        json!({"observations": [figure("2024-Q3", json!("3")), figure("2024-Q1", json!("9"))]});
+    let response = app
+        .post_raw(
+            "/api/v1/observations/batch",
+            "application/json",
+            mixed.to_string(),
+        )
+        .await;
+    let problem = crate::helpers::assert_problem(response, 409).await;
+    assert_eq!(problem["errors"][0]["index"], 1);
+    assert_eq!(app.observation_count().await, before + 2);
+}
+
+async fn filters_narrow_the_list_and_pages_split_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, all) = app
+        .get_json("/api/v1/observations?committee=haiphong-economic-zone")
+        .await;
+    let total = all["total"].as_i64().unwrap();
+    assert!(total >= 10, "{all}");
+    let (_, women) = app
+        .get_json("/api/v1/observations?committee=haiphong-economic-zone&breakdown=sex:female")
+        .await;
+    assert_eq!(women["total"], 1);
+    assert_eq!(women["items"][0]["value"], "59356");
+    let (_, estimated) = app.get_json("/api/v1/observations?status=E").await;
+    assert_eq!(estimated["total"], 1);
+    assert_eq!(estimated["items"][0]["value"], "24730");
+    let (_, years) = app
+        .get_json("/api/v1/observations?indicator=import_export_value&from=2022&to=năm%202023&frequency=annual")
+        .await;
+    let periods: Vec<&str> = years["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(periods, ["2022", "2023"]);
+    let (_, page) = app
+        .get_json("/api/v1/observations?committee=haiphong-economic-zone&limit=5&offset=5")
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    assert_eq!(page["total"].as_i64(), Some(total));
+}
+
+async fn starting_twice_on_one_database_adds_nothing(backend: Backend) {
+    let database = TestDatabase::create(backend);
+    let url = database.url.clone();
+    let first = TestApp::spawn_on(backend, database).await;
+    let count = first.observation_count().await;
+    let (_, committees) = first.get_json("/api/v1/committees").await;
+    // Correct a seeded figure; a restart must not undo it.
+    let (_, revenue) = first
+        .get_json(
+            "/api/v1/observations?committee=haiphong-business-bloc&indicator=revenue&period=2021",
+        )
+        .await;
+    let id = revenue["items"][0]["id"].as_i64().unwrap();
+    let (status, _) = first
+        .put_json(
+            &format!("/api/v1/observations/{id}"),
+            &json!({"value": "27702"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let pool =
+        chitieu::db::build_pool(&chitieu::config::DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
+    chitieu::startup::prepare_database(&pool, &crate::helpers::test_config(&url)).unwrap();
+    drop(pool);
+
+    assert_eq!(first.observation_count().await, count);
+    let (_, again) = first.get_json("/api/v1/committees").await;
+    assert_eq!(again, committees);
+    let (_, after) = first.get_json(&format!("/api/v1/observations/{id}")).await;
+    assert_eq!(after["value"], "27702");
+}
+
+crate::both_backends!(
+    values_keep_every_digit_as_numbers_and_strings,
+    a_quarterly_figure_round_trips_with_all_its_fields,
+    changes_and_deletion_keep_every_revision,
+    a_batch_is_all_or_nothing_with_an_error_per_bad_item,
+    filters_narrow_the_list_and_pages_split_it,
+    starting_twice_on_one_database_adds_nothing,
+);
