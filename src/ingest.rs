@@ -9,6 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db::observations::{NewObservation, ObservationKey, ObservationState};
+use crate::db::targets::NewTarget;
 use crate::db::{self, AnyConnection};
 use crate::domain::breakdown::Breakdown;
 use crate::domain::code::{CommitteeCode, IndicatorCode, SourceCode};
@@ -147,6 +148,33 @@ impl Problems {
     }
 }
 
+/// Parses a code and looks it up, reporting a malformed or unknown code on `field`.
+fn resolve<C: std::fmt::Display, T>(
+    problems: &mut Problems,
+    field: &str,
+    raw: &str,
+    parse: impl Fn(&str) -> Result<C, crate::domain::code::InvalidCode>,
+    lookup: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    match parse(raw.trim()) {
+        Err(e) => {
+            problems.add(field, "invalid_code", e.to_string());
+            None
+        }
+        Ok(code) => {
+            let found = lookup(&code.to_string());
+            if found.is_none() {
+                problems.add(
+                    field,
+                    &format!("unknown_{field}"),
+                    format!("no {field} has code \"{code}\""),
+                );
+            }
+            found
+        }
+    }
+}
+
 fn check_text(
     problems: &mut Problems,
     field: &str,
@@ -241,26 +269,14 @@ fn validate_state(
         input.reported_share_pct,
         input.reported_share_qualifier,
     );
-    let source_id = match input.source.map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(code) => match SourceCode::parse(code) {
-            Err(e) => {
-                problems.add("source", "invalid_code", e.to_string());
-                None
-            }
-            Ok(code) => {
-                let id = refs.source_id(code.as_str());
-                if id.is_none() {
-                    problems.add(
-                        "source",
-                        "unknown_source",
-                        format!("no source has code \"{code}\""),
-                    );
-                }
-                id
-            }
-        },
-    };
+    let source_id = input
+        .source
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|code| {
+            resolve(problems, "source", code, SourceCode::parse, |c| {
+                refs.source_id(c)
+            })
+        });
     let source_quote = check_text(
         problems,
         "source_quote",
@@ -290,40 +306,20 @@ pub fn validate_observation(
         index,
         errors: Vec::new(),
     };
-    let committee_id = match CommitteeCode::parse(input.committee.trim()) {
-        Err(e) => {
-            problems.add("committee", "invalid_code", e.to_string());
-            None
-        }
-        Ok(code) => {
-            let id = refs.committee_id(code.as_str());
-            if id.is_none() {
-                problems.add(
-                    "committee",
-                    "unknown_committee",
-                    format!("no committee has code \"{code}\""),
-                );
-            }
-            id
-        }
-    };
-    let indicator = match IndicatorCode::parse(input.indicator.trim()) {
-        Err(e) => {
-            problems.add("indicator", "invalid_code", e.to_string());
-            None
-        }
-        Ok(code) => {
-            let found = refs.indicators.get(code.as_str()).copied();
-            if found.is_none() {
-                problems.add(
-                    "indicator",
-                    "unknown_indicator",
-                    format!("no indicator has code \"{code}\""),
-                );
-            }
-            found
-        }
-    };
+    let committee_id = resolve(
+        &mut problems,
+        "committee",
+        &input.committee,
+        CommitteeCode::parse,
+        |c| refs.committee_id(c),
+    );
+    let indicator = resolve(
+        &mut problems,
+        "indicator",
+        &input.indicator,
+        IndicatorCode::parse,
+        |c| refs.indicators.get(c).copied(),
+    );
     let period = PeriodCode::parse(&input.period)
         .map_err(|e| problems.add("period", "invalid_period", e.to_string()))
         .ok();
@@ -421,5 +417,105 @@ pub fn validate_batch(
         Ok(valid)
     } else {
         Err(errors)
+    }
+}
+
+/// A target as a client (or the seed loader) sends it; setting it again revises it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetInput {
+    #[schema(example = "haiphong-business-bloc")]
+    pub committee: String,
+    #[schema(example = "new_party_members")]
+    pub indicator: String,
+    /// Any accepted period form.
+    #[schema(example = "2021")]
+    pub period: String,
+    /// Exact decimal in the indicator's unit and scale.
+    #[schema(value_type = String, example = "200")]
+    pub value: ExactDecimal,
+    /// Who assigned the target, e.g. the City Party Committee.
+    #[serde(default)]
+    pub assigned_by: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub source_quote: Option<String>,
+    /// Why the target is set or changed; kept in the revision.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Validates a target and resolves its codes.
+pub fn validate_target(
+    input: &TargetInput,
+    refs: &ReferenceData,
+) -> Result<NewTarget, Vec<FieldError>> {
+    let mut problems = Problems {
+        index: None,
+        errors: Vec::new(),
+    };
+    let committee_id = resolve(
+        &mut problems,
+        "committee",
+        &input.committee,
+        CommitteeCode::parse,
+        |c| refs.committee_id(c),
+    );
+    let indicator = resolve(
+        &mut problems,
+        "indicator",
+        &input.indicator,
+        IndicatorCode::parse,
+        |c| refs.indicators.get(c).copied(),
+    );
+    let period = PeriodCode::parse(&input.period)
+        .map_err(|e| problems.add("period", "invalid_period", e.to_string()))
+        .ok();
+    if let Some(indicator) = indicator {
+        if let Err(message) = check_value_for_unit(input.value.0, indicator.unit) {
+            problems.add("value", "invalid_value", message);
+        }
+    }
+    let source_id = input
+        .source
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|code| {
+            resolve(&mut problems, "source", code, SourceCode::parse, |c| {
+                refs.source_id(c)
+            })
+        });
+    let assigned_by = check_text(
+        &mut problems,
+        "assigned_by",
+        input.assigned_by.as_deref(),
+        300,
+    );
+    let source_quote = check_text(
+        &mut problems,
+        "source_quote",
+        input.source_quote.as_deref(),
+        MAX_QUOTE_CHARS,
+    );
+    check_text(
+        &mut problems,
+        "reason",
+        input.reason.as_deref(),
+        MAX_REASON_CHARS,
+    );
+    match (committee_id, indicator, period) {
+        (Some(committee_id), Some(indicator), Some(period)) if problems.errors.is_empty() => {
+            Ok(NewTarget {
+                committee_id,
+                indicator_id: indicator.id,
+                period,
+                value: input.value.0,
+                assigned_by,
+                source_id,
+                source_quote,
+            })
+        }
+        _ => Err(problems.errors),
     }
 }

@@ -19,8 +19,7 @@ use crate::db::{self, AnyConnection};
 use crate::domain::code::{CommitteeCode, GroupCode, IndicatorCode, SourceCode};
 use crate::domain::committee::CommitteeKind;
 use crate::domain::indicator::{check_kind_fits_unit, check_scale, Direction, MeasureKind, Unit};
-use crate::ingest::{self, ObservationInput, ReferenceData};
-use crate::routes::targets::{validate_target, TargetInput};
+use crate::ingest::{self, ObservationInput, ReferenceData, TargetInput};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -282,10 +281,10 @@ pub fn load_dir(conn: &mut AnyConnection, dir: &Path) -> anyhow::Result<SeedRepo
         for (i, item) in document.targets.into_iter().enumerate() {
             let input: TargetInput = serde_json::from_value(as_input(item, &code).into())
                 .with_context(|| format!("seed document {code}, target {i}"))?;
-            let target = validate_target(&input, &refs, conn).map_err(|e| {
+            let target = ingest::validate_target(&input, &refs).map_err(|errors| {
                 anyhow::anyhow!(
                     "seed document {code}, target {i}: {}",
-                    serde_json::to_string(&e.problem()).unwrap_or_default()
+                    serde_json::to_string(&errors).unwrap_or_default()
                 )
             })?;
             let exists = db::targets::list(

@@ -8,14 +8,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{actor, code_list, with_conn, Page, PageParams};
 use crate::db::observations::{Author, WriteOutcome};
-use crate::db::targets::{NewTarget, TargetFilter, TargetRecord, TargetRevisionRow};
+use crate::db::targets::{TargetFilter, TargetRecord, TargetRevisionRow};
 use crate::db::{self, Pool};
-use crate::domain::code::{CommitteeCode, IndicatorCode, SourceCode};
-use crate::domain::observation::check_value_for_unit;
+use crate::domain::code::{CommitteeCode, IndicatorCode};
 use crate::domain::period::{Frequency, PeriodCode};
-use crate::domain::value::ExactDecimal;
-use crate::error::{ApiError, FieldError};
-use crate::ingest::{ReferenceData, MAX_QUOTE_CHARS, MAX_REASON_CHARS};
+use crate::error::ApiError;
+use crate::ingest::{self, ReferenceData, TargetInput};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_targets)
@@ -74,29 +72,6 @@ impl From<TargetRecord> for Target {
     }
 }
 
-/// A target to set; setting it again revises it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TargetInput {
-    #[schema(example = "haiphong-business-bloc")]
-    pub committee: String,
-    #[schema(example = "new_party_members")]
-    pub indicator: String,
-    /// Any accepted period form.
-    #[schema(example = "2021")]
-    pub period: String,
-    #[schema(value_type = String, example = "200")]
-    pub value: ExactDecimal,
-    #[serde(default)]
-    pub assigned_by: Option<String>,
-    #[serde(default)]
-    pub source: Option<String>,
-    #[serde(default)]
-    pub source_quote: Option<String>,
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
 /// Filters of the target list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -134,123 +109,6 @@ impl From<TargetRevisionRow> for TargetRevision {
             changed_by: row.changed_by,
             reason: row.reason,
         }
-    }
-}
-
-fn limited(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    text: Option<&str>,
-    max: usize,
-) -> Option<String> {
-    let text = text.map(str::trim).filter(|t| !t.is_empty())?;
-    if text.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("at most {max} characters"),
-        ));
-    }
-    Some(text.to_owned())
-}
-
-/// Checks a target and resolves its codes.
-pub fn validate_target(
-    input: &TargetInput,
-    refs: &ReferenceData,
-    conn: &mut db::AnyConnection,
-) -> Result<NewTarget, ApiError> {
-    let mut errors = Vec::new();
-    let committee_id = match CommitteeCode::parse(input.committee.trim()) {
-        Err(e) => {
-            errors.push(FieldError::new("committee", "invalid_code", e.to_string()));
-            None
-        }
-        Ok(code) => refs.committee_id(code.as_str()).or_else(|| {
-            errors.push(FieldError::new(
-                "committee",
-                "unknown_committee",
-                format!("no committee has code \"{code}\""),
-            ));
-            None
-        }),
-    };
-    let indicator = match IndicatorCode::parse(input.indicator.trim()) {
-        Err(e) => {
-            errors.push(FieldError::new("indicator", "invalid_code", e.to_string()));
-            None
-        }
-        Ok(code) => match refs.indicator_id(code.as_str()) {
-            None => {
-                errors.push(FieldError::new(
-                    "indicator",
-                    "unknown_indicator",
-                    format!("no indicator has code \"{code}\""),
-                ));
-                None
-            }
-            Some(id) => Some(db::indicators::find(conn, id)?),
-        },
-    };
-    let period = PeriodCode::parse(&input.period)
-        .map_err(|e| errors.push(FieldError::new("period", "invalid_period", e.to_string())))
-        .ok();
-    if let Some(indicator) = &indicator {
-        if let Err(message) = check_value_for_unit(input.value.0, indicator.unit) {
-            errors.push(FieldError::new("value", "invalid_value", message));
-        }
-    }
-    let source_id = match input
-        .source
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(code) => match SourceCode::parse(code) {
-            Err(e) => {
-                errors.push(FieldError::new("source", "invalid_code", e.to_string()));
-                None
-            }
-            Ok(code) => refs.source_id(code.as_str()).or_else(|| {
-                errors.push(FieldError::new(
-                    "source",
-                    "unknown_source",
-                    format!("no source has code \"{code}\""),
-                ));
-                None
-            }),
-        },
-    };
-    let assigned_by = limited(
-        &mut errors,
-        "assigned_by",
-        input.assigned_by.as_deref(),
-        300,
-    );
-    let source_quote = limited(
-        &mut errors,
-        "source_quote",
-        input.source_quote.as_deref(),
-        MAX_QUOTE_CHARS,
-    );
-    limited(
-        &mut errors,
-        "reason",
-        input.reason.as_deref(),
-        MAX_REASON_CHARS,
-    );
-    match (committee_id, indicator, period) {
-        (Some(committee_id), Some(indicator), Some(period)) if errors.is_empty() => Ok(NewTarget {
-            committee_id,
-            indicator_id: indicator.id,
-            period,
-            value: input.value.0,
-            assigned_by,
-            source_id,
-            source_quote,
-        }),
-        _ => Err(ApiError::validation(errors)),
     }
 }
 
@@ -327,7 +185,7 @@ pub async fn upsert_target(
     let changed_by = actor(&request);
     let (outcome, target) = with_conn(&pool, move |conn| {
         let refs = ReferenceData::load(conn)?;
-        let new = validate_target(&input, &refs, conn)?;
+        let new = ingest::validate_target(&input, &refs).map_err(ApiError::validation)?;
         let written = db::targets::upsert(
             conn,
             &new,
