@@ -4,6 +4,7 @@
 //! Data flows one way: HTTP edge ([`routes`]) → rules ([`ingest`], [`domain`]) →
 //! storage ([`db`]).
 
+pub mod analysis;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -36,6 +36,11 @@ use crate::routes;
         routes::targets::list_target_revisions,
         routes::sources::list_sources,
         routes::sources::get_source,
+        routes::analysis::year_over_year,
+        routes::analysis::series,
+        routes::analysis::checks,
+        routes::analysis::target_progress,
+        routes::analysis::dashboard,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]
@@ -61,6 +66,7 @@ Errors are RFC 7807 `application/problem+json`."
         (name = "observations", description = "Figures and their history"),
         (name = "targets", description = "Targets assigned to committees"),
         (name = "sources", description = "Source documents"),
+        (name = "analysis", description = "Comparisons, series and totals, consistency checks, target progress, dashboards"),
         (name = "health", description = "Probes"),
     )
 )]

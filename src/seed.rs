@@ -53,6 +53,8 @@ struct SeedIndicator {
     measure_kind: MeasureKind,
     direction: Direction,
     denominator: Option<IndicatorCode>,
+    #[serde(default)]
+    numerator: Option<IndicatorCode>,
     description: Option<String>,
 }
 
@@ -185,16 +187,20 @@ pub fn load_dir(conn: &mut AnyConnection, dir: &Path) -> anyhow::Result<SeedRepo
             if db::indicators::find_by_code(conn, i.code.as_str())?.is_some() {
                 continue;
             }
-            let denominator_id = match &i.denominator {
-                None => None,
-                Some(d) => Some(
-                    db::indicators::find_by_code(conn, d.as_str())?
-                        .with_context(|| {
-                            format!("indicator {} names unknown denominator {d}", i.code)
-                        })?
-                        .id,
-                ),
+            let mut reference = |code: &Option<IndicatorCode>| -> anyhow::Result<Option<i64>> {
+                match code {
+                    None => Ok(None),
+                    Some(code) => Ok(Some(
+                        db::indicators::find_by_code(conn, code.as_str())?
+                            .with_context(|| {
+                                format!("indicator {} refers to unknown indicator {code}", i.code)
+                            })?
+                            .id,
+                    )),
+                }
             };
+            let denominator_id = reference(&i.denominator)?;
+            let numerator_id = reference(&i.numerator)?;
             db::indicators::insert(
                 conn,
                 i.code.as_str(),
@@ -206,6 +212,7 @@ pub fn load_dir(conn: &mut AnyConnection, dir: &Path) -> anyhow::Result<SeedRepo
                     measure_kind: i.measure_kind,
                     direction: i.direction,
                     denominator_id,
+                    numerator_id,
                     description: i.description.as_deref(),
                 },
             )?;

@@ -22,6 +22,8 @@ pub struct IndicatorRow {
     #[diesel(deserialize_as = String)]
     pub direction: Direction,
     pub denominator_id: Option<i64>,
+    /// For a ratio: the indicator divided by `denominator_id` (× 100).
+    pub numerator_id: Option<i64>,
     pub description: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -41,6 +43,7 @@ pub struct IndicatorChanges<'a> {
     #[diesel(serialize_as = String)]
     pub direction: Direction,
     pub denominator_id: Option<i64>,
+    pub numerator_id: Option<i64>,
     pub description: Option<&'a str>,
 }
 

@@ -599,3 +599,49 @@ pub fn revisions(
         .select((RevisionRow::as_select(), sources::code.nullable()))
         .load(conn)
 }
+
+/// Which live figures an analysis reads; an empty list does not filter.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub committee_ids: Vec<i64>,
+    pub indicator_ids: Vec<i64>,
+    pub period_codes: Vec<String>,
+    /// Periods starting on or after this day.
+    pub starts_from: Option<NaiveDate>,
+    /// Periods ending on or before this day.
+    pub ends_by: Option<NaiveDate>,
+    /// Only totals (no breakdown).
+    pub totals_only: bool,
+}
+
+/// Live figures matching `selection`, in one query.
+pub fn select_rows(
+    conn: &mut AnyConnection,
+    selection: &Selection,
+) -> QueryResult<Vec<ObservationRow>> {
+    let mut query = observations::table
+        .filter(observations::deleted_at.is_null())
+        .into_boxed();
+    if !selection.committee_ids.is_empty() {
+        query = query.filter(observations::committee_id.eq_any(&selection.committee_ids));
+    }
+    if !selection.indicator_ids.is_empty() {
+        query = query.filter(observations::indicator_id.eq_any(&selection.indicator_ids));
+    }
+    if !selection.period_codes.is_empty() {
+        query = query.filter(observations::period_code.eq_any(&selection.period_codes));
+    }
+    if let Some(from) = selection.starts_from {
+        query = query.filter(observations::period_start.ge(from));
+    }
+    if let Some(to) = selection.ends_by {
+        query = query.filter(observations::period_end.le(to));
+    }
+    if selection.totals_only {
+        query = query.filter(observations::breakdown.eq(""));
+    }
+    query
+        .select(ObservationRow::as_select())
+        .order(observations::period_start)
+        .load(conn)
+}

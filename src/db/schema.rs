@@ -71,6 +71,7 @@ diesel::table! {
         description -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        numerator_id -> Nullable<BigInt>,
     }
 }
 

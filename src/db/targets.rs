@@ -252,3 +252,22 @@ pub fn revisions(conn: &mut AnyConnection, id: i64) -> QueryResult<Vec<TargetRev
         .select(TargetRevisionRow::as_select())
         .load(conn)
 }
+
+/// Targets of these committees and indicators (all when a list is empty).
+pub fn select_rows(
+    conn: &mut AnyConnection,
+    committee_ids: &[i64],
+    indicator_ids: &[i64],
+) -> QueryResult<Vec<TargetRow>> {
+    let mut query = targets::table.into_boxed();
+    if !committee_ids.is_empty() {
+        query = query.filter(targets::committee_id.eq_any(committee_ids));
+    }
+    if !indicator_ids.is_empty() {
+        query = query.filter(targets::indicator_id.eq_any(indicator_ids));
+    }
+    query
+        .select(TargetRow::as_select())
+        .order(targets::period_start)
+        .load(conn)
+}

@@ -7,9 +7,11 @@ mod text_enum;
 pub mod breakdown;
 pub mod code;
 pub mod committee;
+pub mod comparison;
 pub mod indicator;
 pub mod observation;
 pub mod period;
+pub mod series;
 pub mod value;
 
 pub use text_enum::UnknownVariant;

@@ -35,15 +35,19 @@ pub struct Indicator {
     pub scale: i32,
     pub measure_kind: MeasureKind,
     pub direction: Direction,
-    /// Indicator a reported share of this one is computed against.
+    /// Indicator a reported share of this one is computed against; for a ratio, its denominator.
     pub denominator: Option<String>,
+    /// For a ratio: the indicator divided by `denominator` (× 100), so the ratio can be
+    /// recomputed for longer periods and group totals.
+    pub numerator: Option<String>,
     pub description: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
 impl Indicator {
-    fn from_row(row: IndicatorRow, denominator: Option<String>) -> Self {
+    fn from_row(row: IndicatorRow, codes: &HashMap<i64, String>) -> Self {
+        let code_of = |id: Option<i64>| id.and_then(|id| codes.get(&id).cloned());
         Self {
             code: row.code,
             name_vi: row.name_vi,
@@ -52,7 +56,8 @@ impl Indicator {
             scale: row.scale,
             measure_kind: row.measure_kind,
             direction: row.direction,
-            denominator,
+            denominator: code_of(row.denominator_id),
+            numerator: code_of(row.numerator_id),
             description: row.description,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -74,6 +79,9 @@ pub struct NewIndicatorInput {
     pub direction: Direction,
     #[serde(default)]
     pub denominator: Option<String>,
+    /// For a ratio only, with `denominator`.
+    #[serde(default)]
+    pub numerator: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -88,6 +96,7 @@ impl NewIndicatorInput {
             measure_kind: self.measure_kind,
             direction: self.direction,
             denominator: self.denominator,
+            numerator: self.numerator,
             description: self.description,
         };
         (self.code, fields)
@@ -106,18 +115,19 @@ pub struct IndicatorUpdate {
     pub direction: Direction,
     #[serde(default)]
     pub denominator: Option<String>,
+    /// For a ratio only, with `denominator`.
+    #[serde(default)]
+    pub numerator: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
 }
 
-fn denominator_code(
-    conn: &mut AnyConnection,
-    row: &IndicatorRow,
-) -> Result<Option<String>, ApiError> {
-    Ok(match row.denominator_id {
-        Some(id) => Some(db::indicators::find(conn, id)?.code),
-        None => None,
-    })
+/// Codes of every indicator by id, to show references as codes.
+fn indicator_codes(conn: &mut AnyConnection) -> Result<HashMap<i64, String>, ApiError> {
+    Ok(db::indicators::list(conn)?
+        .into_iter()
+        .map(|i| (i.id, i.code))
+        .collect())
 }
 
 fn find_or_404(conn: &mut AnyConnection, code: &str) -> Result<IndicatorRow, ApiError> {
@@ -125,13 +135,13 @@ fn find_or_404(conn: &mut AnyConnection, code: &str) -> Result<IndicatorRow, Api
         .ok_or_else(|| ApiError::not_found(format!("no indicator has code \"{code}\"")))
 }
 
-/// Checks the fields and resolves the denominator.
+/// Checks the fields and resolves the numerator and denominator.
 fn validate(
     conn: &mut AnyConnection,
     fields: &IndicatorUpdate,
     own_id: Option<i64>,
     errors: &mut Vec<FieldError>,
-) -> Result<Option<i64>, ApiError> {
+) -> Result<References, ApiError> {
     check_name(errors, "name_vi", &fields.name_vi);
     check_name(errors, "name_en", &fields.name_en);
     if let Err(message) = check_scale(fields.scale) {
@@ -155,18 +165,67 @@ fn validate(
             "at most 2000 characters",
         ));
     }
-    let Some(code) = fields
-        .denominator
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    else {
+    let denominator_id = reference(
+        conn,
+        "denominator",
+        fields.denominator.as_deref(),
+        own_id,
+        errors,
+    )?;
+    let numerator_id = reference(
+        conn,
+        "numerator",
+        fields.numerator.as_deref(),
+        own_id,
+        errors,
+    )?;
+    match (
+        fields.measure_kind,
+        numerator_id.is_some(),
+        denominator_id.is_some(),
+    ) {
+        (MeasureKind::Ratio, true, false) | (MeasureKind::Ratio, false, true) => {
+            errors.push(FieldError::new(
+                "numerator",
+                "incomplete_ratio",
+                "a ratio names both its numerator and its denominator, or neither",
+            ))
+        }
+        (MeasureKind::Flow | MeasureKind::Stock, true, _) => errors.push(FieldError::new(
+            "numerator",
+            "numerator_without_ratio",
+            "only a ratio indicator has a numerator",
+        )),
+        _ => {}
+    }
+    Ok(References {
+        denominator_id,
+        numerator_id,
+    })
+}
+
+/// The indicators an indicator refers to.
+#[derive(Debug, Clone, Copy)]
+struct References {
+    denominator_id: Option<i64>,
+    numerator_id: Option<i64>,
+}
+
+/// Resolves an optional indicator code given in `field`.
+fn reference(
+    conn: &mut AnyConnection,
+    field: &str,
+    code: Option<&str>,
+    own_id: Option<i64>,
+    errors: &mut Vec<FieldError>,
+) -> Result<Option<i64>, ApiError> {
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
         return Ok(None);
     };
     match db::indicators::find_by_code(conn, code)? {
         None => {
             errors.push(FieldError::new(
-                "denominator",
+                field,
                 "unknown_indicator",
                 format!("no indicator has code \"{code}\""),
             ));
@@ -174,9 +233,9 @@ fn validate(
         }
         Some(found) if Some(found.id) == own_id => {
             errors.push(FieldError::new(
-                "denominator",
+                field,
                 "self_reference",
-                "an indicator cannot be its own denominator",
+                format!("an indicator cannot be its own {field}"),
             ));
             Ok(None)
         }
@@ -184,7 +243,7 @@ fn validate(
     }
 }
 
-fn changes(fields: &IndicatorUpdate, denominator_id: Option<i64>) -> IndicatorChanges<'_> {
+fn changes(fields: &IndicatorUpdate, references: References) -> IndicatorChanges<'_> {
     IndicatorChanges {
         name_vi: fields.name_vi.trim(),
         name_en: fields.name_en.trim(),
@@ -192,7 +251,8 @@ fn changes(fields: &IndicatorUpdate, denominator_id: Option<i64>) -> IndicatorCh
         scale: fields.scale,
         measure_kind: fields.measure_kind,
         direction: fields.direction,
-        denominator_id,
+        denominator_id: references.denominator_id,
+        numerator_id: references.numerator_id,
         description: fields
             .description
             .as_deref()
@@ -210,10 +270,7 @@ pub async fn list_indicators(pool: web::Data<Pool>) -> Result<HttpResponse, ApiE
         let codes: HashMap<i64, String> = rows.iter().map(|r| (r.id, r.code.clone())).collect();
         Ok(rows
             .into_iter()
-            .map(|row| {
-                let denominator = row.denominator_id.and_then(|id| codes.get(&id).cloned());
-                Indicator::from_row(row, denominator)
-            })
+            .map(|row| Indicator::from_row(row, &codes))
             .collect::<Vec<_>>())
     })
     .await?;
@@ -237,8 +294,7 @@ pub async fn get_indicator(
     let code = code.into_inner();
     let indicator = with_conn(&pool, move |conn| {
         let row = find_or_404(conn, &code)?;
-        let denominator = denominator_code(conn, &row)?;
-        Ok(Indicator::from_row(row, denominator))
+        Ok(Indicator::from_row(row, &indicator_codes(conn)?))
     })
     .await?;
     Ok(HttpResponse::Ok().json(indicator))
@@ -267,7 +323,7 @@ pub async fn create_indicator(
             let code = IndicatorCode::parse(code.trim())
                 .map_err(|e| errors.push(FieldError::new("code", "invalid_code", e.to_string())))
                 .ok();
-            let denominator_id = validate(conn, &fields, None, &mut errors)?;
+            let references = validate(conn, &fields, None, &mut errors)?;
             let Some(code) = code.filter(|_| errors.is_empty()) else {
                 return Err(ApiError::validation(errors));
             };
@@ -276,10 +332,8 @@ pub async fn create_indicator(
                     "an indicator with code \"{code}\" already exists"
                 )));
             }
-            let row =
-                db::indicators::insert(conn, code.as_str(), changes(&fields, denominator_id))?;
-            let denominator = denominator_code(conn, &row)?;
-            Ok(Indicator::from_row(row, denominator))
+            let row = db::indicators::insert(conn, code.as_str(), changes(&fields, references))?;
+            Ok(Indicator::from_row(row, &indicator_codes(conn)?))
         })
     })
     .await?;
@@ -315,7 +369,7 @@ pub async fn update_indicator(
         write_transaction(conn, |conn| {
             let row = find_or_404(conn, &code)?;
             let mut errors = Vec::new();
-            let denominator_id = validate(conn, &input, Some(row.id), &mut errors)?;
+            let references = validate(conn, &input, Some(row.id), &mut errors)?;
             if !errors.is_empty() {
                 return Err(ApiError::validation(errors));
             }
@@ -325,9 +379,8 @@ pub async fn update_indicator(
                     "indicator \"{code}\" has figures or targets; its unit, scale and measure kind cannot change"
                 )));
             }
-            let row = db::indicators::update(conn, row.id, changes(&input, denominator_id))?;
-            let denominator = denominator_code(conn, &row)?;
-            Ok(Indicator::from_row(row, denominator))
+            let row = db::indicators::update(conn, row.id, changes(&input, references))?;
+            Ok(Indicator::from_row(row, &indicator_codes(conn)?))
         })
     })
     .await?;

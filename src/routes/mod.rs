@@ -1,6 +1,7 @@
 //! Thin HTTP handlers, one module per resource. They parse the request,
 //! call `ingest`/`db` on a blocking thread, and shape the answer.
 
+pub mod analysis;
 pub mod committees;
 pub mod groups;
 pub mod health;
@@ -21,6 +22,8 @@ use crate::error::{ApiError, FieldError};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            // Before targets: /targets/progress must not be read as /targets/{id}.
+            .configure(analysis::configure)
             .configure(committees::configure)
             .configure(groups::configure)
             .configure(indicators::configure)

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod analysis;
 mod bad_input;
 mod committees;
 mod observations;

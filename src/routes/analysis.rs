@@ -1,0 +1,476 @@
+//! Analysis endpoints: comparisons, series, checks, target progress, dashboards.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+use super::with_conn;
+use crate::analysis::catalog::Catalog;
+use crate::analysis::checks::{run_checks, Check};
+use crate::analysis::comparisons::{base_period, compare, Basis, Comparison};
+use crate::analysis::progress::{progress_report, TargetProgress};
+use crate::analysis::series::{build_series, Series, SeriesRequest};
+use crate::analysis::FigureView;
+use crate::db::observations::{select_rows, Selection};
+use crate::db::Pool;
+use crate::domain::comparison::Verdict;
+use crate::domain::period::{Frequency, PeriodCode};
+use crate::domain::series::Transform;
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(year_over_year)
+        .service(series)
+        .service(checks)
+        .service(target_progress)
+        .service(dashboard);
+}
+
+fn period_param(field: &str, raw: Option<&str>) -> Result<Option<PeriodCode>, ApiError> {
+    raw.filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            PeriodCode::parse(p)
+                .map_err(|e| ApiError::invalid_parameter(field, "invalid_period", e.to_string()))
+        })
+        .transpose()
+}
+
+fn required_period(field: &str, raw: Option<&str>) -> Result<PeriodCode, ApiError> {
+    period_param(field, raw)?.ok_or_else(|| {
+        ApiError::invalid_parameter(field, "missing_parameter", format!("{field} is required"))
+    })
+}
+
+fn required<'a>(field: &str, raw: Option<&'a str>) -> Result<&'a str, ApiError> {
+    raw.filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+        ApiError::invalid_parameter(field, "missing_parameter", format!("{field} is required"))
+    })
+}
+
+/// Parameters of a comparison.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComparisonQuery {
+    /// Committee codes, comma-separated (or give `group`).
+    pub committee: Option<String>,
+    /// A group code: every member is compared.
+    pub group: Option<String>,
+    /// Indicator codes, comma-separated.
+    pub indicator: Option<String>,
+    /// The period, in any accepted form (a year-to-date period compares with the same span last year).
+    pub period: Option<String>,
+    /// `year_ago` (default) or `previous_period`.
+    pub basis: Option<Basis>,
+}
+
+/// Comparisons of one period with a base period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComparisonReport {
+    pub period: String,
+    pub base_period: String,
+    pub basis: Basis,
+    pub items: Vec<Comparison>,
+}
+
+/// Compares figures with the same period a year earlier (or the previous
+/// period): changes, the reported change with a verdict, implied values.
+#[utoipa::path(
+    tag = "analysis",
+    params(ComparisonQuery),
+    responses(
+        (status = 200, description = "One comparison per committee × indicator", body = ComparisonReport),
+        (status = 400, description = "Missing or malformed parameters, or a period without a base period", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown committee, group or indicator", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/comparisons/yoy")]
+pub async fn year_over_year(
+    pool: web::Data<Pool>,
+    query: web::Query<ComparisonQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let period = required_period("period", query.period.as_deref())?;
+    let basis = query.basis.unwrap_or_default();
+    let base = base_period(&period, basis)?;
+    let indicator = required("indicator", query.indicator.as_deref())?.to_owned();
+    let report = with_conn(&pool, move |conn| {
+        let catalog = Catalog::load(conn)?;
+        let committees = catalog.committees_or_group(
+            conn,
+            query.committee.as_deref(),
+            query.group.as_deref(),
+        )?;
+        let indicators = catalog.indicators_named("indicator", &indicator)?;
+        let items = compare(conn, &committees, &indicators, &period, basis)?;
+        Ok(ComparisonReport {
+            period: period.code(),
+            base_period: base.code(),
+            basis,
+            items,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Parameters of a series.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SeriesQuery {
+    /// One committee code (or give `group` for the group total).
+    pub committee: Option<String>,
+    /// A group code: the series is the total over its members.
+    pub group: Option<String>,
+    /// One indicator code.
+    pub indicator: Option<String>,
+    /// First period of the range, in any accepted form.
+    pub from: Option<String>,
+    /// Last period of the range.
+    pub to: Option<String>,
+    /// `annual`, `semi_annual`, `quarterly` or `monthly`; by default the frequency of `from`.
+    pub frequency: Option<String>,
+    /// `lin` (levels, default), `chg`, `ch1`, `pch`, `pc1` (as FRED).
+    pub transform: Option<Transform>,
+    /// Aggregate a period from only some of its sub-periods (flagged `incomplete`).
+    pub allow_incomplete: Option<bool>,
+}
+
+/// A series of one indicator for a committee or a group total, aggregated by
+/// the indicator's measure kind (flows sum, stocks take the period end,
+/// ratios are recomputed) and optionally transformed.
+#[utoipa::path(
+    tag = "analysis",
+    params(SeriesQuery),
+    responses(
+        (status = 200, description = "The series", body = Series),
+        (status = 400, description = "Missing or malformed parameters", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown committee, group or indicator", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A transform or total that makes no sense for the indicator (e.g. summing a ratio)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/series")]
+pub async fn series(
+    pool: web::Data<Pool>,
+    query: web::Query<SeriesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let from = required_period("from", query.from.as_deref())?;
+    let to = required_period("to", query.to.as_deref())?;
+    let frequency = match query.frequency.as_deref().filter(|f| !f.trim().is_empty()) {
+        None => from.frequency(),
+        Some(f) => f.parse::<Frequency>().map_err(|e| {
+            ApiError::invalid_parameter("frequency", "invalid_frequency", e.to_string())
+        })?,
+    };
+    let indicator = required("indicator", query.indicator.as_deref())?.to_owned();
+    if indicator.contains(',') {
+        return Err(ApiError::invalid_parameter(
+            "indicator",
+            "one_indicator",
+            "a series has one indicator: values of different indicators (and units) are never added",
+        ));
+    }
+    let series = with_conn(&pool, move |conn| {
+        let catalog = Catalog::load(conn)?;
+        let committees = catalog.committees_or_group(
+            conn,
+            query.committee.as_deref(),
+            query.group.as_deref(),
+        )?;
+        if query.group.is_none() && committees.len() != 1 {
+            return Err(ApiError::invalid_parameter(
+                "committee",
+                "one_committee",
+                "a series is for one committee; give group for a total over several",
+            ));
+        }
+        let indicator = catalog.indicators_named("indicator", &indicator)?.remove(0);
+        let request = SeriesRequest {
+            committees,
+            group: query.group.clone(),
+            numerator: indicator.numerator_id.and_then(|id| catalog.indicator(id)),
+            denominator: indicator
+                .denominator_id
+                .and_then(|id| catalog.indicator(id)),
+            indicator: &indicator,
+            from,
+            to,
+            frequency,
+            transform: query.transform.unwrap_or(Transform::Lin),
+            allow_incomplete: query.allow_incomplete.unwrap_or(false),
+        };
+        build_series(conn, &request)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(series))
+}
+
+/// Parameters of the consistency checks.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CheckQuery {
+    /// Committee codes, comma-separated; all by default.
+    pub committee: Option<String>,
+    /// Only figures of this period.
+    pub period: Option<String>,
+    /// Also list the checks that passed.
+    pub include_consistent: Option<bool>,
+}
+
+/// The consistency checks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckReport {
+    /// Checks listed (inconsistencies only unless `include_consistent`).
+    pub items: Vec<Check>,
+    pub inconsistent: usize,
+    pub consistent: usize,
+}
+
+/// Every place where a reported figure disagrees with one recomputed from
+/// stored figures: shares, reported year-on-year changes, breakdowns.
+#[utoipa::path(
+    tag = "analysis",
+    params(CheckQuery),
+    responses(
+        (status = 200, description = "The checks", body = CheckReport),
+        (status = 400, description = "Malformed parameters", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown committee", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/checks")]
+pub async fn checks(
+    pool: web::Data<Pool>,
+    query: web::Query<CheckQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let period = period_param("period", query.period.as_deref())?;
+    let include_consistent = query.include_consistent.unwrap_or(false);
+    let report = with_conn(&pool, move |conn| {
+        let catalog = Catalog::load(conn)?;
+        let committee_ids: Vec<i64> = match query.committee.as_deref() {
+            Some(raw) => catalog
+                .committees_named("committee", raw)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect(),
+            None => Vec::new(),
+        };
+        let all = run_checks(conn, &catalog, &committee_ids, period.as_ref())?;
+        let inconsistent = all
+            .iter()
+            .filter(|c| c.verdict == Verdict::Inconsistent)
+            .count();
+        let consistent = all.len() - inconsistent;
+        let items = all
+            .into_iter()
+            .filter(|c| include_consistent || c.verdict == Verdict::Inconsistent)
+            .collect();
+        Ok(CheckReport {
+            items,
+            inconsistent,
+            consistent,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Parameters of target progress.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProgressQuery {
+    /// Committee codes, comma-separated; all by default.
+    pub committee: Option<String>,
+    /// Indicator codes, comma-separated; all by default.
+    pub indicator: Option<String>,
+    /// The period to judge; by default each target's own period. A part of a
+    /// target's period (a quarter of a year) is judged pro rata for flows.
+    pub period: Option<String>,
+}
+
+/// Progress against targets.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgressReport {
+    pub items: Vec<TargetProgress>,
+}
+
+/// Achieved value, target, percent of target and status (met, exceeded, on
+/// track, behind), direction-aware and pro rata for part of a period.
+#[utoipa::path(
+    tag = "analysis",
+    params(ProgressQuery),
+    responses(
+        (status = 200, description = "Progress of every matching target", body = ProgressReport),
+        (status = 400, description = "Malformed parameters", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown committee or indicator", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/targets/progress")]
+pub async fn target_progress(
+    pool: web::Data<Pool>,
+    query: web::Query<ProgressQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let period = period_param("period", query.period.as_deref())?;
+    let report = with_conn(&pool, move |conn| {
+        let catalog = Catalog::load(conn)?;
+        let committee_ids: Vec<i64> = match query.committee.as_deref() {
+            Some(raw) => catalog
+                .committees_named("committee", raw)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect(),
+            None => Vec::new(),
+        };
+        let indicator_ids: Vec<i64> = match query.indicator.as_deref() {
+            Some(raw) => catalog
+                .indicators_named("indicator", raw)?
+                .into_iter()
+                .map(|i| i.id)
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(ProgressReport {
+            items: progress_report(
+                conn,
+                &catalog,
+                &committee_ids,
+                &indicator_ids,
+                period.as_ref(),
+            )?,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The period of a dashboard.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DashboardQuery {
+    /// Any accepted period form.
+    pub period: Option<String>,
+}
+
+/// One indicator on a dashboard.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DashboardItem {
+    pub indicator: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub figure: Option<FigureView>,
+    /// Against the same period a year earlier.
+    pub year_on_year: Comparison,
+    /// Against the target that covers the period, if any.
+    pub progress: Option<TargetProgress>,
+}
+
+/// Everything a dashboard shows for one committee and period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dashboard {
+    pub committee: String,
+    pub period: String,
+    pub items: Vec<DashboardItem>,
+}
+
+/// Every indicator of a committee for a period, with its figure, year-on-year
+/// comparison and target progress, in one response. Carries an ETag: a
+/// polling dashboard sending `If-None-Match` gets 304 while nothing changed.
+#[utoipa::path(
+    tag = "analysis",
+    params(("code" = String, Path, description = "Committee code"), DashboardQuery),
+    responses(
+        (status = 200, description = "The dashboard", body = Dashboard, headers(("ETag" = String, description = "Changes whenever any value shown changes"))),
+        (status = 304, description = "Not modified since the ETag sent in If-None-Match"),
+        (status = 400, description = "Missing or malformed period", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown committee", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/committees/{code}/dashboard")]
+pub async fn dashboard(
+    pool: web::Data<Pool>,
+    request: HttpRequest,
+    code: web::Path<String>,
+    query: web::Query<DashboardQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let code = code.into_inner();
+    let period = required_period("period", query.period.as_deref())?;
+    let board = with_conn(&pool, move |conn| {
+        let catalog = Catalog::load(conn)?;
+        let committee = catalog.committees_named("code", &code)?.remove(0);
+        // Indicators with a figure for the period, or a target that covers it.
+        let figures = select_rows(
+            conn,
+            &Selection {
+                committee_ids: vec![committee.0],
+                period_codes: vec![period.code()],
+                totals_only: true,
+                ..Selection::default()
+            },
+        )?;
+        let progress = progress_report(conn, &catalog, &[committee.0], &[], Some(&period))?;
+        let mut indicators: Vec<_> = catalog
+            .indicators
+            .iter()
+            .filter(|i| {
+                figures.iter().any(|f| f.indicator_id == i.id)
+                    || progress.iter().any(|p| p.indicator == i.code)
+            })
+            .cloned()
+            .collect();
+        indicators.sort_by(|a, b| a.code.cmp(&b.code));
+        let comparisons = compare(
+            conn,
+            std::slice::from_ref(&committee),
+            &indicators,
+            &period,
+            Basis::YearAgo,
+        )?;
+        let items = indicators
+            .iter()
+            .zip(comparisons)
+            .map(|(indicator, comparison)| DashboardItem {
+                indicator: indicator.code.clone(),
+                name_vi: indicator.name_vi.clone(),
+                name_en: indicator.name_en.clone(),
+                figure: comparison.current.clone(),
+                progress: progress
+                    .iter()
+                    .find(|p| p.indicator == indicator.code)
+                    .cloned(),
+                year_on_year: comparison,
+            })
+            .collect();
+        Ok(Dashboard {
+            committee: committee.1,
+            period: period.code(),
+            items,
+        })
+    })
+    .await?;
+    let body = serde_json::to_vec(&board).map_err(|e| ApiError::Internal(e.into()))?;
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
+    let matches = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == etag || t == "*")
+        });
+    let mut response = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
+    if matches {
+        return Ok(response.finish());
+    }
+    Ok(response.content_type("application/json").body(body))
+}
