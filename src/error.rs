@@ -43,6 +43,22 @@ impl FieldError {
     }
 }
 
+/// Why a write was refused: the committee × period is locked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct LockProblem {
+    /// Always `locked`.
+    pub reason: String,
+    /// Id of the lock (`DELETE /api/v1/locks/{id}` lifts it).
+    pub lock_id: i64,
+    pub committee: String,
+    /// The locked period.
+    pub period: String,
+    pub locked_by: String,
+    pub locked_at: chrono::NaiveDateTime,
+    /// Why it was locked.
+    pub note: Option<String>,
+}
+
 /// An RFC 7807 problem document.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -58,6 +74,9 @@ pub struct Problem {
     /// Every individual error, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For a refused write to a locked period: the lock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<LockProblem>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +101,16 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// A write to a locked committee × period.
+    #[error("{detail}")]
+    Locked {
+        detail: String,
+        lock: Box<LockProblem>,
+        errors: Vec<FieldError>,
+    },
+    /// `If-Match` does not match the current version.
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -133,6 +162,8 @@ impl ApiError {
             Self::Validation { .. } => ("validation", "The request content is invalid"),
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::Conflict { .. } => ("conflict", "The request conflicts with stored data"),
+            Self::Locked { .. } => ("locked", "The period is locked"),
+            Self::PreconditionFailed(_) => ("precondition-failed", "Someone else changed it first"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
@@ -146,7 +177,9 @@ impl ApiError {
         let (detail, errors) = match self {
             Self::BadRequest { detail, errors }
             | Self::Validation { detail, errors }
-            | Self::Conflict { detail, errors } => (detail.clone(), errors.clone()),
+            | Self::Conflict { detail, errors }
+            | Self::Locked { detail, errors, .. } => (detail.clone(), errors.clone()),
+            Self::PreconditionFailed(d) => (d.clone(), Vec::new()),
             Self::NotFound(d)
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)
@@ -166,6 +199,10 @@ impl ApiError {
             status: self.status_code().as_u16(),
             detail,
             errors,
+            lock: match self {
+                Self::Locked { lock, .. } => Some((**lock).clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -187,7 +224,8 @@ impl ResponseError for ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::Locked { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,

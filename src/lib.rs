@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod routes;
 pub mod seed;
 pub mod startup;
+pub mod tabular;
 
 pub use startup::Application;
 

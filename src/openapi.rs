@@ -36,6 +36,10 @@ use crate::routes;
         routes::targets::list_target_revisions,
         routes::sources::list_sources,
         routes::sources::get_source,
+        routes::locks::list_locks,
+        routes::locks::create_lock,
+        routes::locks::get_lock,
+        routes::locks::lift_lock,
         routes::analysis::year_over_year,
         routes::analysis::series,
         routes::analysis::checks,
@@ -66,6 +70,7 @@ Errors are RFC 7807 `application/problem+json`."
         (name = "observations", description = "Figures and their history"),
         (name = "targets", description = "Targets assigned to committees"),
         (name = "sources", description = "Source documents"),
+        (name = "locks", description = "Committee × period locks after approval"),
         (name = "analysis", description = "Comparisons, series and totals, consistency checks, target progress, dashboards"),
         (name = "health", description = "Probes"),
     )

@@ -98,6 +98,7 @@ pub fn compare(
     indicators: &[IndicatorRow],
     period: &PeriodCode,
     basis: Basis,
+    as_of: Option<chrono::NaiveDateTime>,
 ) -> Result<Vec<Comparison>, ApiError> {
     let base = base_period(period, basis)?;
     let rows = select_rows(
@@ -107,6 +108,7 @@ pub fn compare(
             indicator_ids: indicators.iter().map(|i| i.id).collect(),
             period_codes: vec![period.code(), base.code()],
             totals_only: true,
+            as_of,
             ..Selection::default()
         },
     )?;

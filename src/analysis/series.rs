@@ -64,6 +64,8 @@ pub struct SeriesRequest<'a> {
     pub frequency: Frequency,
     pub transform: Transform,
     pub allow_incomplete: bool,
+    /// Build the series from what was known at this moment.
+    pub as_of: Option<chrono::NaiveDateTime>,
 }
 
 fn unprocessable(field: &str, code: &str, message: impl Into<String>) -> ApiError {
@@ -189,6 +191,7 @@ pub fn build_series(
             starts_from: Some(start),
             ends_by: Some(end),
             totals_only: true,
+            as_of: request.as_of,
             ..Selection::default()
         },
     )?;

@@ -5,6 +5,7 @@ pub mod connection;
 pub mod decimal;
 pub mod groups;
 pub mod indicators;
+pub mod locks;
 pub mod observations;
 pub mod schema;
 pub mod sources;

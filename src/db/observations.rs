@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::connection::MultiBackend;
 use super::decimal::StoredDecimal;
+use super::locks::{self, LockRow};
 use super::schema::{committees, indicators, observation_revisions, observations, sources};
 use super::{write_transaction, AnyConnection};
 use crate::domain::breakdown::Breakdown;
@@ -85,6 +86,14 @@ pub enum WriteError {
     /// Items (by position) whose figure exists already, with its id.
     #[error("{} figure(s) already exist", .0.len())]
     AlreadyExists(Vec<(usize, i64)>),
+    /// Items (by position) whose committee × period is locked, with the lock.
+    #[error("{} figure(s) fall in a locked period", .0.len())]
+    Locked(Vec<(usize, LockRow)>),
+    /// `If-Match` named another revision than the current one.
+    #[error("the figure is at revision {current}")]
+    RevisionMismatch { current: i32 },
+    #[error("no such figure")]
+    NotFound,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -478,6 +487,21 @@ pub fn write_many(
     author: Author<'_>,
 ) -> Result<Vec<Written>, WriteError> {
     write_transaction(conn, |conn| {
+        let mut committee_ids: Vec<i64> = items.iter().map(|i| i.key.committee_id).collect();
+        committee_ids.sort_unstable();
+        committee_ids.dedup();
+        let active_locks = locks::active(conn, &committee_ids)?;
+        let locked: Vec<(usize, LockRow)> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| {
+                lock_on(&active_locks, item.key.committee_id, &item.key.period)
+                    .map(|lock| (index, lock.clone()))
+            })
+            .collect();
+        if !locked.is_empty() {
+            return Err(WriteError::Locked(locked));
+        }
         let at = super::now();
         let mut written = Vec::with_capacity(items.len());
         let mut conflicts = Vec::new();
@@ -514,18 +538,59 @@ pub fn write_many(
     })
 }
 
-/// Sets new values on a live figure. `None` if there is no such figure.
+/// The active lock, if any, that covers a figure of `committee_id` for `period`.
+fn lock_on<'a>(
+    active: &'a [LockRow],
+    committee_id: i64,
+    period: &PeriodCode,
+) -> Option<&'a LockRow> {
+    active
+        .iter()
+        .find(|lock| lock.committee_id == committee_id && lock.covers(period))
+}
+
+/// Reads a live figure for a change: it must exist, its period must not be
+/// locked, and it must be at `expected_revision` when one is given (If-Match).
+fn row_for_change(
+    conn: &mut AnyConnection,
+    id: i64,
+    expected_revision: Option<i32>,
+) -> Result<ObservationRow, WriteError> {
+    let existing = find_row(conn, id)?
+        .filter(|row| row.deleted_at.is_none())
+        .ok_or(WriteError::NotFound)?;
+    if let Some(lock) = lock_on(
+        &locks::active(conn, &[existing.committee_id])?,
+        existing.committee_id,
+        &existing.period_code,
+    ) {
+        return Err(WriteError::Locked(vec![(0, lock.clone())]));
+    }
+    match expected_revision {
+        Some(expected) if expected != existing.revision => Err(WriteError::RevisionMismatch {
+            current: existing.revision,
+        }),
+        _ => Ok(existing),
+    }
+}
+
+/// Sets new values on a live figure.
 pub fn update_by_id(
     conn: &mut AnyConnection,
     id: i64,
     state: &ObservationState,
     author: Author<'_>,
-) -> QueryResult<Option<Written>> {
-    write_transaction(conn, |conn| match find_row(conn, id)? {
-        Some(existing) if existing.deleted_at.is_none() => {
-            change_existing(conn, &existing, state, author, super::now()).map(Some)
-        }
-        _ => Ok(None),
+    expected_revision: Option<i32>,
+) -> Result<Written, WriteError> {
+    write_transaction(conn, |conn| {
+        let existing = row_for_change(conn, id, expected_revision)?;
+        Ok(change_existing(
+            conn,
+            &existing,
+            state,
+            author,
+            super::now(),
+        )?)
     })
 }
 
@@ -534,11 +599,10 @@ pub fn delete_by_id(
     conn: &mut AnyConnection,
     id: i64,
     author: Author<'_>,
-) -> QueryResult<Option<Written>> {
+    expected_revision: Option<i32>,
+) -> Result<Written, WriteError> {
     write_transaction(conn, |conn| {
-        let Some(existing) = find_row(conn, id)?.filter(|row| row.deleted_at.is_none()) else {
-            return Ok(None);
-        };
+        let existing = row_for_change(conn, id, expected_revision)?;
         let at = super::now();
         let revision = existing.revision + 1;
         diesel::update(observations::table.find(id))
@@ -559,11 +623,11 @@ pub fn delete_by_id(
             author,
             at,
         )?;
-        Ok(Some(Written {
+        Ok(Written {
             id,
             outcome: WriteOutcome::Updated,
             revision,
-        }))
+        })
     })
 }
 
@@ -612,13 +676,19 @@ pub struct Selection {
     pub ends_by: Option<NaiveDate>,
     /// Only totals (no breakdown).
     pub totals_only: bool,
+    /// What was known at this moment (UTC), rebuilt from the revisions.
+    pub as_of: Option<NaiveDateTime>,
 }
 
-/// Live figures matching `selection`, in one query.
+/// Live figures matching `selection`, in one query (or, with `as_of`, the
+/// figures as they stood then, rebuilt from their revisions).
 pub fn select_rows(
     conn: &mut AnyConnection,
     selection: &Selection,
 ) -> QueryResult<Vec<ObservationRow>> {
+    if let Some(at) = selection.as_of {
+        return as_of_rows(conn, selection, at);
+    }
     let mut query = observations::table
         .filter(observations::deleted_at.is_null())
         .into_boxed();
@@ -644,4 +714,230 @@ pub fn select_rows(
         .select(ObservationRow::as_select())
         .order(observations::period_start)
         .load(conn)
+}
+
+/// What identifies a figure and never changes.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = observations)]
+struct ObservationIdentity {
+    id: i64,
+    committee_id: i64,
+    indicator_id: i64,
+    #[diesel(deserialize_as = String)]
+    period_code: PeriodCode,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+    #[diesel(deserialize_as = String)]
+    breakdown: Breakdown,
+    created_at: NaiveDateTime,
+}
+
+/// A figure's state as one revision left it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = observation_revisions)]
+struct RevisionState {
+    revision: i32,
+    action: String,
+    #[diesel(deserialize_as = StoredDecimal)]
+    value: Decimal,
+    #[diesel(deserialize_as = String)]
+    status: ObservationStatus,
+    #[diesel(deserialize_as = String)]
+    qualifier: Qualifier,
+    reported_yoy_pct: Option<StoredDecimal>,
+    reported_yoy_qualifier: Option<String>,
+    reported_share_pct: Option<StoredDecimal>,
+    reported_share_qualifier: Option<String>,
+    source_id: Option<i64>,
+    source_quote: Option<String>,
+    changed_at: NaiveDateTime,
+}
+
+/// The figures matching `selection` as they stood at `at`: for each, its
+/// last revision made by then, unless that revision deleted it.
+fn as_of_rows(
+    conn: &mut AnyConnection,
+    selection: &Selection,
+    at: NaiveDateTime,
+) -> QueryResult<Vec<ObservationRow>> {
+    let mut query = observation_revisions::table
+        .inner_join(observations::table)
+        .filter(observation_revisions::changed_at.le(at))
+        .into_boxed();
+    if !selection.committee_ids.is_empty() {
+        query = query.filter(observations::committee_id.eq_any(&selection.committee_ids));
+    }
+    if !selection.indicator_ids.is_empty() {
+        query = query.filter(observations::indicator_id.eq_any(&selection.indicator_ids));
+    }
+    if !selection.period_codes.is_empty() {
+        query = query.filter(observations::period_code.eq_any(&selection.period_codes));
+    }
+    if let Some(from) = selection.starts_from {
+        query = query.filter(observations::period_start.ge(from));
+    }
+    if let Some(to) = selection.ends_by {
+        query = query.filter(observations::period_end.le(to));
+    }
+    if selection.totals_only {
+        query = query.filter(observations::breakdown.eq(""));
+    }
+    let revisions: Vec<(ObservationIdentity, RevisionState)> = query
+        .select((ObservationIdentity::as_select(), RevisionState::as_select()))
+        .order((
+            observations::period_start,
+            observation_revisions::observation_id,
+            observation_revisions::revision,
+        ))
+        .load(conn)?;
+    let mut rows: Vec<ObservationRow> = Vec::new();
+    let mut last: Option<(ObservationIdentity, RevisionState)> = None;
+    let flush = |entry: Option<(ObservationIdentity, RevisionState)>,
+                 rows: &mut Vec<ObservationRow>| {
+        if let Some((identity, state)) = entry.filter(|(_, state)| state.action != "delete") {
+            rows.push(ObservationRow {
+                id: identity.id,
+                committee_id: identity.committee_id,
+                indicator_id: identity.indicator_id,
+                period_code: identity.period_code,
+                period_start: identity.period_start,
+                period_end: identity.period_end,
+                breakdown: identity.breakdown,
+                value: state.value,
+                status: state.status,
+                qualifier: state.qualifier,
+                reported_yoy_pct: state.reported_yoy_pct,
+                reported_yoy_qualifier: state.reported_yoy_qualifier,
+                reported_share_pct: state.reported_share_pct,
+                reported_share_qualifier: state.reported_share_qualifier,
+                source_id: state.source_id,
+                source_quote: state.source_quote,
+                revision: state.revision,
+                deleted_at: None,
+                created_at: identity.created_at,
+                updated_at: state.changed_at,
+            });
+        }
+    };
+    for entry in revisions {
+        if last
+            .as_ref()
+            .is_some_and(|(identity, _)| identity.id != entry.0.id)
+        {
+            flush(last.take(), &mut rows);
+        }
+        last = Some(entry);
+    }
+    flush(last, &mut rows);
+    Ok(rows)
+}
+
+/// One page of figures matching `filter` as they stood at `at`.
+pub fn list_as_of(
+    conn: &mut AnyConnection,
+    filter: &ObservationFilter,
+    at: NaiveDateTime,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<ObservationRecord>, i64)> {
+    let committees: Vec<(i64, String)> = committees::table
+        .select((committees::id, committees::code))
+        .load(conn)?;
+    let indicators: Vec<(i64, String, String, i32)> = indicators::table
+        .select((
+            indicators::id,
+            indicators::code,
+            indicators::unit,
+            indicators::scale,
+        ))
+        .load(conn)?;
+    let sources: Vec<(i64, String)> = sources::table
+        .select((sources::id, sources::code))
+        .load(conn)?;
+    let ids_of = |codes: &[String], all: &[(i64, String)]| -> Vec<i64> {
+        all.iter()
+            .filter(|(_, code)| codes.contains(code))
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    let committee_ids = ids_of(&filter.committees, &committees);
+    let indicator_pairs: Vec<(i64, String)> = indicators
+        .iter()
+        .map(|(id, code, _, _)| (*id, code.clone()))
+        .collect();
+    let indicator_ids = ids_of(&filter.indicators, &indicator_pairs);
+    // A code that names nothing matches nothing.
+    if (!filter.committees.is_empty() && committee_ids.is_empty())
+        || (!filter.indicators.is_empty() && indicator_ids.is_empty())
+    {
+        return Ok((Vec::new(), 0));
+    }
+    let selection = Selection {
+        committee_ids,
+        indicator_ids,
+        period_codes: filter.period.iter().map(PeriodCode::code).collect(),
+        starts_from: filter.from,
+        ends_by: filter.to,
+        totals_only: false,
+        as_of: Some(at),
+    };
+    let code_of = |id: i64, all: &[(i64, String)]| {
+        all.iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default()
+    };
+    let mut records: Vec<ObservationRecord> = Vec::new();
+    for row in as_of_rows(conn, &selection, at)? {
+        let keep = filter
+            .frequency
+            .is_none_or(|f| row.period_code.frequency() == f)
+            && filter.status.is_none_or(|s| row.status == s)
+            && filter
+                .breakdown
+                .as_ref()
+                .is_none_or(|b| row.breakdown == *b);
+        if !keep {
+            continue;
+        }
+        let Some((_, indicator, unit, scale)) =
+            indicators.iter().find(|(id, ..)| *id == row.indicator_id)
+        else {
+            continue;
+        };
+        let unit = unit
+            .parse::<Unit>()
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+        records.push(ObservationRecord {
+            committee: code_of(row.committee_id, &committees),
+            indicator: indicator.clone(),
+            unit,
+            scale: *scale,
+            source: row.source_id.map(|id| code_of(id, &sources)),
+            row,
+        });
+    }
+    records.sort_by(|a, b| {
+        (
+            a.row.period_start,
+            a.row.period_end,
+            &a.committee,
+            &a.indicator,
+            a.row.breakdown.canonical(),
+        )
+            .cmp(&(
+                b.row.period_start,
+                b.row.period_end,
+                &b.committee,
+                &b.indicator,
+                b.row.breakdown.canonical(),
+            ))
+    });
+    let total = records.len() as i64;
+    let page = records
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(0))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect();
+    Ok((page, total))
 }

@@ -181,6 +181,25 @@ diesel::joinable!(committee_groups -> sources (source_id));
 diesel::joinable!(targets -> indicators (indicator_id));
 diesel::joinable!(target_revisions -> targets (target_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+
+    period_locks (id) {
+        id -> BigInt,
+        committee_id -> BigInt,
+        period_code -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        locked_by -> Text,
+        reason -> Nullable<Text>,
+        locked_at -> Timestamp,
+        unlocked_by -> Nullable<Text>,
+        unlocked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(period_locks -> committees (committee_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     sources,
     committees,
@@ -191,4 +210,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     observation_revisions,
     targets,
     target_revisions,
+    period_locks,
 );

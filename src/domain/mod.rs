@@ -9,6 +9,7 @@ pub mod code;
 pub mod committee;
 pub mod comparison;
 pub mod indicator;
+pub mod locale;
 pub mod observation;
 pub mod period;
 pub mod series;

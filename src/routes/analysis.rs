@@ -63,6 +63,8 @@ pub struct ComparisonQuery {
     pub period: Option<String>,
     /// `year_ago` (default) or `previous_period`.
     pub basis: Option<Basis>,
+    /// Compare what was known at this moment (RFC 3339 timestamp, UTC date-time or date).
+    pub as_of: Option<String>,
 }
 
 /// Comparisons of one period with a base period.
@@ -95,6 +97,7 @@ pub async fn year_over_year(
     let basis = query.basis.unwrap_or_default();
     let base = base_period(&period, basis)?;
     let indicator = required("indicator", query.indicator.as_deref())?.to_owned();
+    let as_of = super::as_of_param(query.as_of.as_deref())?;
     let report = with_conn(&pool, move |conn| {
         let catalog = Catalog::load(conn)?;
         let committees = catalog.committees_or_group(
@@ -103,7 +106,7 @@ pub async fn year_over_year(
             query.group.as_deref(),
         )?;
         let indicators = catalog.indicators_named("indicator", &indicator)?;
-        let items = compare(conn, &committees, &indicators, &period, basis)?;
+        let items = compare(conn, &committees, &indicators, &period, basis, as_of)?;
         Ok(ComparisonReport {
             period: period.code(),
             base_period: base.code(),
@@ -135,6 +138,8 @@ pub struct SeriesQuery {
     pub transform: Option<Transform>,
     /// Aggregate a period from only some of its sub-periods (flagged `incomplete`).
     pub allow_incomplete: Option<bool>,
+    /// The series as it was known at this moment (RFC 3339 timestamp, UTC date-time or date).
+    pub as_of: Option<String>,
 }
 
 /// A series of one indicator for a committee or a group total, aggregated by
@@ -165,6 +170,7 @@ pub async fn series(
         })?,
     };
     let indicator = required("indicator", query.indicator.as_deref())?.to_owned();
+    let as_of = super::as_of_param(query.as_of.as_deref())?;
     if indicator.contains(',') {
         return Err(ApiError::invalid_parameter(
             "indicator",
@@ -200,6 +206,7 @@ pub async fn series(
             frequency,
             transform: query.transform.unwrap_or(Transform::Lin),
             allow_incomplete: query.allow_incomplete.unwrap_or(false),
+            as_of,
         };
         build_series(conn, &request)
     })
@@ -427,6 +434,7 @@ pub async fn dashboard(
             &indicators,
             &period,
             Basis::YearAgo,
+            None,
         )?;
         let items = indicators
             .iter()

@@ -6,6 +6,7 @@ pub mod committees;
 pub mod groups;
 pub mod health;
 pub mod indicators;
+pub mod locks;
 pub mod observations;
 pub mod periods;
 pub mod sources;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(committees::configure)
             .configure(groups::configure)
             .configure(indicators::configure)
+            .configure(locks::configure)
             .configure(periods::configure)
             .configure(observations::configure)
             .configure(targets::configure)
@@ -133,4 +135,29 @@ where
 /// Rejects a body's field errors as one 422.
 pub fn reject(errors: Vec<FieldError>) -> ApiError {
     ApiError::validation(errors)
+}
+
+/// Reads an `as_of` parameter: an RFC 3339 timestamp (`2026-11-22T08:30:00+07:00`),
+/// a UTC date-time without offset (`2026-11-22T01:30:00`), or a date, meaning
+/// the end of that day in UTC.
+pub fn as_of_param(raw: Option<&str>) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(Some(at.naive_utc()));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(at) = chrono::NaiveDateTime::parse_from_str(raw, format) {
+            return Ok(Some(at));
+        }
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        return Ok(day.and_hms_micro_opt(23, 59, 59, 999_999));
+    }
+    Err(ApiError::invalid_parameter(
+        "as_of",
+        "invalid_timestamp",
+        format!("{raw:?} is not a timestamp: use RFC 3339 (2026-11-22T08:30:00+07:00), a UTC time (2026-11-22T01:30:00) or a date"),
+    ))
 }

@@ -18,7 +18,7 @@ use crate::domain::code::{CommitteeCode, IndicatorCode};
 use crate::domain::indicator::Unit;
 use crate::domain::period::{Frequency, PeriodCode};
 use crate::domain::value::{ExactDecimal, ObservationStatus, Qualifier};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, LockProblem};
 use crate::ingest::{self, ObservationInput, ReferenceData, StateInput};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -128,6 +128,9 @@ pub struct ObservationQuery {
     pub status: Option<String>,
     /// `total`, or `dimension:value` pairs separated by `;` (e.g. `sex:female`).
     pub breakdown: Option<String>,
+    /// Answer with what was known at this moment: an RFC 3339 timestamp, a UTC
+    /// date-time, or a date (its end). Rebuilt from the revisions.
+    pub as_of: Option<String>,
 }
 
 fn period_param(field: &str, raw: Option<&str>) -> Result<Option<PeriodCode>, ApiError> {
@@ -324,23 +327,98 @@ impl From<(RevisionRow, Option<String>)> for Revision {
     }
 }
 
-fn conflict_errors(conflicts: Vec<(usize, i64)>, batch: bool) -> ApiError {
-    let errors: Vec<FieldError> = conflicts
-        .into_iter()
-        .map(|(index, id)| {
-            let error = FieldError::new(
-                "observation",
-                "already_exists",
-                format!("figure {id} exists for this committee, indicator, period and breakdown; use mode=upsert or PUT /api/v1/observations/{id} to change it"),
-            );
-            if batch { error.at(index) } else { error }
-        })
-        .collect();
-    let detail = match errors.as_slice() {
-        [only] => only.message.clone(),
-        many => format!("{} figures exist already; nothing was written", many.len()),
-    };
-    ApiError::Conflict { detail, errors }
+/// Turns a refused write into its problem: 404, 409 (exists, locked) or 412.
+fn write_error(
+    conn: &mut db::AnyConnection,
+    error: WriteError,
+    id: Option<i64>,
+    batch: bool,
+) -> ApiError {
+    let at = |error: FieldError, index: usize| if batch { error.at(index) } else { error };
+    match error {
+        WriteError::Database(e) => e.into(),
+        WriteError::NotFound => ApiError::not_found(format!("no figure has id {}", id.unwrap_or_default())),
+        WriteError::RevisionMismatch { current } => ApiError::PreconditionFailed(format!(
+            "the figure is at revision {current} (ETag \"{current}\"), not the one in If-Match: someone changed it first; read it again and reapply your change"
+        )),
+        WriteError::AlreadyExists(conflicts) => {
+            let errors: Vec<FieldError> = conflicts
+                .into_iter()
+                .map(|(index, id)| at(FieldError::new(
+                    "observation",
+                    "already_exists",
+                    format!("figure {id} exists for this committee, indicator, period and breakdown; use mode=upsert or PUT /api/v1/observations/{id} to change it"),
+                ), index))
+                .collect();
+            let detail = match errors.as_slice() {
+                [only] => only.message.clone(),
+                many => format!("{} figures exist already; nothing was written", many.len()),
+            };
+            ApiError::Conflict { detail, errors }
+        }
+        WriteError::Locked(locked) => {
+            let mut committee = |id: i64| db::committees::find(conn, id).map(|c| c.code).unwrap_or_default();
+            let problems: Vec<LockProblem> = locked
+                .iter()
+                .map(|(_, lock)| LockProblem {
+                    reason: "locked".into(),
+                    lock_id: lock.id,
+                    committee: committee(lock.committee_id),
+                    period: lock.period_code.code(),
+                    locked_by: lock.locked_by.clone(),
+                    locked_at: lock.locked_at,
+                    note: lock.reason.clone(),
+                })
+                .collect();
+            let errors = locked
+                .iter()
+                .zip(&problems)
+                .map(|((index, _), lock)| at(FieldError::new(
+                    "period",
+                    "locked",
+                    format!("{} {} is locked by {} since {}", lock.committee, lock.period, lock.locked_by, lock.locked_at),
+                ), *index))
+                .collect();
+            let first = problems.into_iter().next();
+            match first {
+                Some(lock) => ApiError::Locked {
+                    detail: format!(
+                        "{} {} was locked by {} at {}; nothing was written (an admin can lift the lock: DELETE /api/v1/locks/{})",
+                        lock.committee, lock.period, lock.locked_by, lock.locked_at, lock.lock_id
+                    ),
+                    lock: Box::new(lock),
+                    errors,
+                },
+                None => ApiError::conflict("the period is locked"),
+            }
+        }
+    }
+}
+
+/// The ETag of a figure: its revision.
+pub fn etag(revision: i32) -> String {
+    format!("\"{revision}\"")
+}
+
+/// The revision an `If-Match` header names; `None` without the header or for `*`.
+/// A value that is not one of our ETags can never match: revision −1.
+fn if_match(request: &HttpRequest) -> Option<i32> {
+    let value = request
+        .headers()
+        .get(actix_web::http::header::IF_MATCH)?
+        .to_str()
+        .unwrap_or_default()
+        .trim();
+    if value == "*" {
+        return None;
+    }
+    Some(
+        value
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .parse()
+            .unwrap_or(-1),
+    )
 }
 
 fn load(conn: &mut db::AnyConnection, id: i64) -> Result<Observation, ApiError> {
@@ -365,10 +443,15 @@ pub async fn list_observations(
     query: web::Query<ObservationQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.into_inner().into_filter()?;
+    let query = query.into_inner();
+    let as_of = super::as_of_param(query.as_of.as_deref())?;
+    let filter = query.into_filter()?;
     let (limit, offset) = page.into_inner().resolve()?;
     let page = with_conn(&pool, move |conn| {
-        let (records, total) = db::observations::list(conn, &filter, limit, offset)?;
+        let (records, total) = match as_of {
+            None => db::observations::list(conn, &filter, limit, offset)?,
+            Some(at) => db::observations::list_as_of(conn, &filter, at, limit, offset)?,
+        };
         let items = records
             .into_iter()
             .map(Observation::try_from)
@@ -417,10 +500,7 @@ pub async fn create_observation(
         };
         let written = match db::observations::write_many(conn, &[new], mode.into(), author) {
             Ok(written) => written[0],
-            Err(WriteError::AlreadyExists(conflicts)) => {
-                return Err(conflict_errors(conflicts, false))
-            }
-            Err(WriteError::Database(e)) => return Err(e.into()),
+            Err(error) => return Err(write_error(conn, error, None, false)),
         };
         Ok((written, load(conn, written.id)?))
     })
@@ -505,10 +585,7 @@ pub async fn create_observations_batch(
         };
         let written = match db::observations::write_many(conn, &new, mode.into(), author) {
             Ok(written) => written,
-            Err(WriteError::AlreadyExists(conflicts)) => {
-                return Err(conflict_errors(conflicts, true))
-            }
-            Err(WriteError::Database(e)) => return Err(e.into()),
+            Err(error) => return Err(write_error(conn, error, None, true)),
         };
         Ok(summarise(&written))
     })
@@ -539,7 +616,7 @@ fn summarise(written: &[Written]) -> BatchSummary {
     tag = "observations",
     params(("id" = i64, Path, description = "Figure id")),
     responses(
-        (status = 200, description = "The figure", body = Observation),
+        (status = 200, description = "The figure", body = Observation, headers(("ETag" = String, description = "The figure's revision, for If-Match"))),
         (status = 404, description = "No such figure (or it was deleted)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -550,7 +627,9 @@ pub async fn get_observation(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let observation = with_conn(&pool, move |conn| load(conn, id)).await?;
-    Ok(HttpResponse::Ok().json(observation))
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, etag(observation.revision)))
+        .json(observation))
 }
 
 /// Changes a figure's value and annotations; the old values stay in its revisions.
@@ -559,9 +638,11 @@ pub async fn get_observation(
     params(("id" = i64, Path, description = "Figure id")),
     request_body = ObservationUpdate,
     responses(
-        (status = 200, description = "Updated (or unchanged)", body = Observation),
+        (status = 200, description = "Updated (or unchanged); the ETag is the new revision", body = Observation, headers(("ETag" = String, description = "The figure's revision"))),
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The committee × period is locked; the problem's `lock` says by whom and since when", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names an older revision: someone else changed it first", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -575,6 +656,7 @@ pub async fn update_observation(
     let id = id.into_inner();
     let input = body.into_inner();
     let changed_by = actor(&request);
+    let expected_revision = if_match(&request);
     let observation = with_conn(&pool, move |conn| {
         let current = load(conn, id)?;
         let refs = ReferenceData::load(conn)?;
@@ -601,12 +683,14 @@ pub async fn update_observation(
             changed_by: &changed_by,
             reason: input.reason.as_deref(),
         };
-        db::observations::update_by_id(conn, id, &state, author)?
-            .ok_or_else(|| ApiError::not_found(format!("no figure has id {id}")))?;
+        db::observations::update_by_id(conn, id, &state, author, expected_revision)
+            .map_err(|e| write_error(conn, e, Some(id), false))?;
         load(conn, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(observation))
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, etag(observation.revision)))
+        .json(observation))
 }
 
 /// Deletes a figure. Its history is kept, and the deletion is its last revision.
@@ -616,6 +700,8 @@ pub async fn update_observation(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The committee × period is locked", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names an older revision", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/observations/{id}")]
@@ -638,14 +724,15 @@ pub async fn delete_observation(
         ));
     }
     let changed_by = actor(&request);
+    let expected_revision = if_match(&request);
     with_conn(&pool, move |conn| {
         let author = Author {
             changed_by: &changed_by,
             reason: reason.as_deref(),
         };
-        db::observations::delete_by_id(conn, id, author)?
+        db::observations::delete_by_id(conn, id, author, expected_revision)
             .map(|_| ())
-            .ok_or_else(|| ApiError::not_found(format!("no figure has id {id}")))
+            .map_err(|e| write_error(conn, e, Some(id), false))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

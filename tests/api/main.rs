@@ -8,3 +8,4 @@ mod committees;
 mod observations;
 mod openapi;
 mod seed_figures;
+mod workflow;
