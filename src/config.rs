@@ -73,6 +73,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Number of HTTP worker threads (0 = one per core).
     pub workers: usize,
+    /// Largest accepted import file, in bytes.
+    pub max_import_bytes: usize,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "chitieu.db";
@@ -80,7 +82,7 @@ pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 
 impl Config {
     /// Reads `DATABASE_URL`, `BIND_ADDR`, `DATABASE_POOL_SIZE`, `CHITIEU_SEED`,
-    /// `CHITIEU_SEED_DIR`, `CHITIEU_MAX_BODY_BYTES` and `CHITIEU_WORKERS`.
+    /// `CHITIEU_SEED_DIR`, `CHITIEU_MAX_BODY_BYTES`, `CHITIEU_MAX_IMPORT_BYTES` and `CHITIEU_WORKERS`.
     pub fn from_env() -> Result<Self, anyhow::Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let database_url = DatabaseUrl::parse(
@@ -117,6 +119,10 @@ impl Config {
                 .unwrap_or_else(default_seed_dir),
             max_body_bytes: usize::try_from(number("CHITIEU_MAX_BODY_BYTES", 4 * 1024 * 1024)?)?,
             workers: usize::try_from(number("CHITIEU_WORKERS", 0)?)?,
+            max_import_bytes: usize::try_from(number(
+                "CHITIEU_MAX_IMPORT_BYTES",
+                1024 * 1024 * 1024,
+            )?)?,
         })
     }
 }

@@ -17,6 +17,9 @@ pub struct FieldError {
     /// Position of the item in a batch, counting from 0.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<usize>,
+    /// Row of an imported file, as a person sees it in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
     /// Stable machine-readable code, e.g. `unknown_committee`, `invalid_period`.
     pub code: String,
     /// What was wrong and what is expected.
@@ -32,6 +35,7 @@ impl FieldError {
         Self {
             field: field.into(),
             index: None,
+            row: None,
             code: code.into(),
             message: message.into(),
         }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod ingest;
 pub mod openapi;
 pub mod routes;

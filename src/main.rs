@@ -26,6 +26,35 @@ enum Command {
     Seed,
     /// Print the OpenAPI document and exit.
     Openapi,
+    /// Import figures from a CSV, JSON or XLSX file, with a progress bar.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The file; its format comes from the extension unless --format says otherwise.
+    file: std::path::PathBuf,
+    /// csv, json or xlsx.
+    #[arg(long)]
+    format: Option<String>,
+    /// create, update, create_and_update (default) or delete.
+    #[arg(long, default_value = "create_and_update")]
+    strategy: String,
+    /// Check everything, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write the good rows even if some are rejected.
+    #[arg(long)]
+    no_atomic: bool,
+    /// vi for Vietnamese numbers, units and words; standard by default.
+    #[arg(long, default_value = "standard")]
+    locale: String,
+    /// Who imports (kept in the revisions).
+    #[arg(long, default_value = "cli")]
+    user: String,
+    /// Why (kept in the revisions).
+    #[arg(long)]
+    reason: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -59,6 +88,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => serve(),
+        Command::Import(args) => import_file(args),
     }
 }
 
@@ -71,4 +101,67 @@ fn serve() -> anyhow::Result<()> {
         app.run_until_stopped().await?;
         Ok(())
     })
+}
+
+fn import_file(args: ImportArgs) -> anyhow::Result<()> {
+    use chitieu::import::{import, ImportOptions};
+    use chitieu::tabular::Format;
+
+    let format = match &args.format {
+        Some(name) => Format::from_name(name)
+            .ok_or_else(|| anyhow::anyhow!("--format is csv, json or xlsx"))?,
+        None => Format::from_path(&args.file).ok_or_else(|| {
+            anyhow::anyhow!(
+                "cannot tell the format of {}: use --format",
+                args.file.display()
+            )
+        })?,
+    };
+    let strategy = serde_json::from_value(serde_json::Value::String(args.strategy.clone()))
+        .map_err(|_| {
+            anyhow::anyhow!("--strategy is create, update, create_and_update or delete")
+        })?;
+    let locale = args
+        .locale
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--locale: {e}"))?;
+    let config = Config::from_env()?;
+    let pool = db::build_pool(&config.database_url, 1)?;
+    let mut conn = pool.get()?;
+    db::with_startup_lock(&mut conn, db::run_migrations)?;
+
+    let file = std::fs::File::open(&args.file)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", args.file.display()))?;
+    let bar = indicatif::ProgressBar::new(file.metadata()?.len());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+        )?
+        .progress_chars("=> "),
+    );
+    let options = ImportOptions {
+        format,
+        strategy,
+        dry_run: args.dry_run,
+        atomic: !args.no_atomic,
+        locale,
+    };
+    let rows_bar = bar.clone();
+    let summary = import(
+        &mut conn,
+        bar.wrap_read(file),
+        options,
+        &args.user,
+        args.reason.as_deref(),
+        move |rows| {
+            rows_bar.set_message(format!("{rows} rows"));
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    if summary.rejected > 0 && summary.atomic {
+        anyhow::bail!("{} row(s) rejected; nothing was written", summary.rejected);
+    }
+    Ok(())
 }

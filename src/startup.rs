@@ -112,12 +112,14 @@ async fn not_found(request: HttpRequest) -> Result<actix_web::HttpResponse, ApiE
 /// Starts the server on `listener`.
 pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server, anyhow::Error> {
     let pool = web::Data::new(pool);
+    let shared_config = web::Data::new(config.clone());
     let max_body = config.max_body_bytes;
     let document = openapi::document();
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::default())
             .app_data(pool.clone())
+            .app_data(shared_config.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(max_body)

@@ -4,6 +4,7 @@ pub mod committees;
 pub mod connection;
 pub mod decimal;
 pub mod groups;
+pub mod imports;
 pub mod indicators;
 pub mod locks;
 pub mod observations;

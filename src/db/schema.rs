@@ -212,3 +212,33 @@ diesel::allow_tables_to_appear_in_same_query!(
     target_revisions,
     period_locks,
 );
+
+// A temporary table each import creates on its own connection (see db::imports):
+// not part of the migrations.
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::decimal::DbDecimal;
+
+    import_staging (row_no) {
+        row_no -> BigInt,
+        committee_id -> BigInt,
+        indicator_id -> BigInt,
+        period_code -> Text,
+        frequency -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        breakdown -> Text,
+        value -> Nullable<DbDecimal>,
+        status -> Text,
+        qualifier -> Text,
+        reported_yoy_pct -> Nullable<DbDecimal>,
+        reported_yoy_qualifier -> Nullable<Text>,
+        reported_share_pct -> Nullable<DbDecimal>,
+        reported_share_qualifier -> Nullable<Text>,
+        source_id -> Nullable<BigInt>,
+        source_quote -> Nullable<Text>,
+        existing_id -> Nullable<BigInt>,
+        action -> Nullable<Text>,
+        reject_code -> Nullable<Text>,
+    }
+}

@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod committees;
 pub mod groups;
 pub mod health;
+pub mod imports;
 pub mod indicators;
 pub mod locks;
 pub mod observations;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(analysis::configure)
             .configure(committees::configure)
             .configure(groups::configure)
+            .configure(imports::configure)
             .configure(indicators::configure)
             .configure(locks::configure)
             .configure(periods::configure)

@@ -20,6 +20,7 @@ use crate::domain::period::{Frequency, PeriodCode};
 use crate::domain::value::{ExactDecimal, ObservationStatus, Qualifier};
 use crate::error::{ApiError, FieldError, LockProblem};
 use crate::ingest::{self, ObservationInput, ReferenceData, StateInput};
+use crate::tabular::{write_csv, write_xlsx, Format, COLUMNS, EXPORT_ID_COLUMNS};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_observations)
@@ -131,6 +132,10 @@ pub struct ObservationQuery {
     /// Answer with what was known at this moment: an RFC 3339 timestamp, a UTC
     /// date-time, or a date (its end). Rebuilt from the revisions.
     pub as_of: Option<String>,
+    /// `json` (default, paginated), or an export of every matching figure:
+    /// `csv` or `xlsx` (also chosen by `Accept: text/csv` or the XLSX type) or
+    /// `json_export`. An export re-imports unchanged through `POST /api/v1/imports`.
+    pub format: Option<String>,
 }
 
 fn period_param(field: &str, raw: Option<&str>) -> Result<Option<PeriodCode>, ApiError> {
@@ -428,24 +433,35 @@ fn load(conn: &mut db::AnyConnection, id: i64) -> Result<Observation, ApiError> 
         .try_into()
 }
 
-/// Lists figures, filtered and paginated, ordered by period then committee and indicator.
+/// Lists figures, filtered and paginated, ordered by period then committee and
+/// indicator; or exports every matching figure as CSV, XLSX or JSON.
 #[utoipa::path(
     tag = "observations",
     params(ObservationQuery, PageParams),
     responses(
-        (status = 200, description = "One page of figures", body = Page<Observation>),
+        (status = 200, description = "One page of figures; with format=csv|xlsx|json_export (or Accept: text/csv or XLSX), every matching figure as a file", body = Page<Observation>,
+            content(
+                (Page<Observation> = "application/json"),
+                (String = "text/csv"),
+                (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
         (status = 400, description = "A bad filter", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/observations")]
 pub async fn list_observations(
     pool: web::Data<Pool>,
+    request: HttpRequest,
     query: web::Query<ObservationQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let as_of = super::as_of_param(query.as_of.as_deref())?;
+    let export = export_format(&request, query.format.as_deref())?;
     let filter = query.into_filter()?;
+    if let Some(format) = export {
+        return export_observations(pool, filter, as_of, format).await;
+    }
     let (limit, offset) = page.into_inner().resolve()?;
     let page = with_conn(&pool, move |conn| {
         let (records, total) = match as_of {
@@ -764,4 +780,137 @@ pub async fn list_revisions(
     })
     .await?;
     Ok(HttpResponse::Ok().json(revisions))
+}
+
+/// The export asked for by `format=` or the Accept header, if any.
+fn export_format(request: &HttpRequest, format: Option<&str>) -> Result<Option<Format>, ApiError> {
+    match format.map(str::trim).filter(|f| !f.is_empty()) {
+        Some("json") => Ok(None),
+        Some("json_export") => Ok(Some(Format::Json)),
+        Some(name) => match Format::from_name(name) {
+            Some(Format::Json) | None => Err(ApiError::invalid_parameter(
+                "format",
+                "invalid_format",
+                "format is json (a page), csv, xlsx or json_export (every matching figure)",
+            )),
+            Some(format) => Ok(Some(format)),
+        },
+        None => {
+            let accept = request
+                .headers()
+                .get(actix_web::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            Ok([Format::Csv, Format::Xlsx].into_iter().find(|f| {
+                let essence = f.content_type().split(';').next().unwrap_or_default();
+                accept
+                    .split(',')
+                    .any(|a| a.split(';').next().unwrap_or_default().trim() == essence)
+            }))
+        }
+    }
+}
+
+/// Figures read per query while exporting.
+const EXPORT_PAGE: i64 = 5000;
+
+/// The cells of a figure in import column order, after its id and revision.
+fn export_cells(o: &Observation) -> Vec<Option<String>> {
+    let text = |v: &str| Some(v.to_owned());
+    let breakdown = Breakdown::from_map(o.breakdown.clone())
+        .map(|b| b.canonical())
+        .unwrap_or_default();
+    vec![
+        Some(o.id.to_string()),
+        Some(o.revision.to_string()),
+        text(&o.committee),
+        text(&o.indicator),
+        text(&o.period),
+        (!breakdown.is_empty()).then_some(breakdown),
+        Some(o.value.to_string()),
+        text(o.unit.as_str()),
+        Some(o.scale.to_string()),
+        text(o.status.as_str()),
+        text(o.qualifier.as_str()),
+        o.reported_yoy_pct.map(|d| d.to_string()),
+        o.reported_yoy_qualifier.map(|q| q.as_str().to_owned()),
+        o.reported_share_pct.map(|d| d.to_string()),
+        o.reported_share_qualifier.map(|q| q.as_str().to_owned()),
+        o.source.clone(),
+        o.source_quote.clone(),
+    ]
+}
+
+async fn export_observations(
+    pool: web::Data<Pool>,
+    filter: ObservationFilter,
+    as_of: Option<chrono::NaiveDateTime>,
+    format: Format,
+) -> Result<HttpResponse, ApiError> {
+    let body = with_conn(&pool, move |conn| {
+        let mut rows: Vec<Vec<Option<String>>> = Vec::new();
+        let mut offset = 0;
+        loop {
+            let (records, total) = match as_of {
+                None => db::observations::list(conn, &filter, EXPORT_PAGE, offset)?,
+                Some(at) => db::observations::list_as_of(conn, &filter, at, EXPORT_PAGE, offset)?,
+            };
+            let fetched = records.len() as i64;
+            for record in records {
+                rows.push(export_cells(&Observation::try_from(record)?));
+            }
+            offset += fetched;
+            if fetched == 0 || offset >= total {
+                break;
+            }
+        }
+        let headers: Vec<&str> = EXPORT_ID_COLUMNS
+            .iter()
+            .chain(COLUMNS.iter())
+            .copied()
+            .collect();
+        let internal = |e: crate::tabular::TabularError| {
+            ApiError::Internal(anyhow::anyhow!("export failed: {e}"))
+        };
+        match format {
+            Format::Csv => {
+                let mut out = Vec::new();
+                write_csv(&mut out, &headers, rows.into_iter()).map_err(internal)?;
+                Ok(out)
+            }
+            Format::Xlsx => write_xlsx(
+                &headers,
+                &["value", "scale", "reported_yoy_pct", "reported_share_pct"],
+                rows.into_iter(),
+            )
+            .map_err(internal),
+            Format::Json => {
+                let items: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                    .into_iter()
+                    .map(|cells| {
+                        headers
+                            .iter()
+                            .zip(cells)
+                            .filter_map(|(h, c)| {
+                                c.map(|c| ((*h).to_owned(), serde_json::Value::String(c)))
+                            })
+                            .collect()
+                    })
+                    .collect();
+                serde_json::to_vec_pretty(&serde_json::json!({ "observations": items }))
+                    .map_err(|e| ApiError::Internal(e.into()))
+            }
+        }
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"observations.{}\"",
+                format.extension()
+            ),
+        ))
+        .body(body))
 }

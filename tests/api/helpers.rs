@@ -130,6 +130,7 @@ pub fn test_config(database_url: &str) -> Config {
         seed_dir: chitieu::config::default_seed_dir(),
         max_body_bytes: 256 * 1024,
         workers: 1,
+        max_import_bytes: 64 * 1024 * 1024,
     }
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 mod analysis;
 mod bad_input;
 mod committees;
+mod imports;
 mod observations;
 mod openapi;
 mod seed_figures;

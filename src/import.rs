@@ -1,0 +1,424 @@
+//! Bulk import of figures from CSV, JSON or XLSX: every row parsed and
+//! checked with the same rules as the API, staged, classified and merged in
+//! one transaction (see `db::imports`). Atomic by default: one bad row and
+//! nothing is written. Memory stays bounded: rows stream through in chunks.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek};
+use std::ops::ControlFlow;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::imports::{self, StagedRow, Strategy};
+use crate::db::{self, write_transaction, AnyConnection};
+use crate::domain::breakdown::Breakdown;
+use crate::domain::locale::{self, Locale};
+use crate::domain::value::ExactDecimal;
+use crate::error::{ApiError, FieldError};
+use crate::ingest::{self, ObservationInput, ReferenceData};
+use crate::tabular::{self, Format, RawRow, COLUMNS, EXPORT_ID_COLUMNS};
+
+/// Rows written to the staging table at a time.
+const CHUNK_ROWS: usize = 5000;
+/// Rejected rows listed in a summary; the total is always counted.
+pub const MAX_LISTED_ERRORS: usize = 1000;
+
+/// How to import.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions {
+    pub format: Format,
+    pub strategy: Strategy,
+    /// Check everything, write nothing.
+    pub dry_run: bool,
+    /// One rejected row and nothing is written (the default).
+    pub atomic: bool,
+    pub locale: Locale,
+}
+
+/// Why one row was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RowError {
+    /// Row number as a person sees it in the file (header = row 1 for CSV and XLSX;
+    /// element number for JSON).
+    pub row: usize,
+    /// The column at fault, if one is.
+    pub column: Option<String>,
+    /// Machine-readable code, e.g. `invalid_period`, `unknown_committee`, `already_exists`.
+    pub code: String,
+    pub message: String,
+}
+
+/// What an import did (or, for a dry run or a refused atomic import, would do).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportSummary {
+    pub strategy: Strategy,
+    pub dry_run: bool,
+    pub atomic: bool,
+    /// Whether anything was written.
+    pub committed: bool,
+    /// Data rows read.
+    pub rows: usize,
+    /// New figures (a figure deleted earlier and entered again counts here too).
+    pub created: i64,
+    pub updated: i64,
+    /// Rows equal to the stored figure: no revision is made.
+    pub unchanged: i64,
+    pub deleted: i64,
+    pub rejected: i64,
+    /// The first rejected rows (at most 1000), in row order.
+    pub errors: Vec<RowError>,
+}
+
+/// Why an import as a whole could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file cannot be read or its header is wrong: nothing is written.
+    #[error("{0}")]
+    Unreadable(String),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+/// Rolls the transaction back while handing the summary out.
+enum Stop {
+    RollBack(ImportSummary),
+    Failed(ImportError),
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(error: diesel::result::Error) -> Self {
+        Stop::Failed(ImportError::Database(error))
+    }
+}
+
+/// The columns a file may have, and which it must have.
+fn check_headers(headers: &[String], strategy: Strategy) -> Result<HashMap<String, usize>, String> {
+    let mut index = HashMap::new();
+    for (position, header) in headers.iter().enumerate() {
+        if !COLUMNS.contains(&header.as_str()) && !EXPORT_ID_COLUMNS.contains(&header.as_str()) {
+            return Err(format!(
+                "unknown column {header:?}; the columns are: {}",
+                COLUMNS.join(", ")
+            ));
+        }
+        index.insert(header.clone(), position);
+    }
+    let mut required = vec!["committee", "indicator", "period"];
+    if strategy != Strategy::Delete {
+        required.push("value");
+    }
+    let missing: Vec<&str> = required
+        .into_iter()
+        .filter(|c| !index.contains_key(*c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!("missing column(s): {}", missing.join(", ")));
+    }
+    Ok(index)
+}
+
+/// Parses one row into a staged figure, with the API's own rules.
+fn parse_row(
+    raw: &RawRow,
+    columns: &HashMap<String, usize>,
+    refs: &ReferenceData,
+    options: &ImportOptions,
+) -> Result<StagedRow, Vec<RowError>> {
+    let cell = |name: &str| {
+        columns
+            .get(name)
+            .and_then(|&i| raw.cells.get(i))
+            .and_then(|c| c.as_deref())
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+    };
+    let mut errors = Vec::new();
+    let mut fail = |column: &str, code: &str, message: String| {
+        errors.push(RowError {
+            row: raw.number,
+            column: Some(column.to_owned()),
+            code: code.to_owned(),
+            message,
+        });
+    };
+    let mut value = None;
+    let mut qualifier = None;
+    let mut status = None;
+    let mut unit = None;
+    let mut scale = None;
+    match cell("value") {
+        Some(text) => match locale::parse_value_phrase(text, options.locale) {
+            Ok(phrase) => {
+                value = Some(phrase.value);
+                qualifier = phrase.qualifier;
+                status = phrase.status;
+                if let Some((u, s)) = phrase.unit {
+                    unit = Some(u);
+                    scale = (s != 0).then_some(s);
+                }
+            }
+            Err(e) => fail("value", "invalid_value", e.to_string()),
+        },
+        None if options.strategy != Strategy::Delete => {
+            fail("value", "missing_value", "value is empty".into())
+        }
+        None => {}
+    }
+    if let Some(text) = cell("unit") {
+        match locale::parse_unit(text) {
+            Ok((u, s)) => {
+                unit = Some(u);
+                if s != 0 {
+                    scale = Some(s);
+                }
+            }
+            Err(e) => fail("unit", "invalid_unit", e.to_string()),
+        }
+    }
+    if let Some(text) = cell("scale") {
+        match text.parse::<i32>() {
+            Ok(s) => scale = Some(s),
+            Err(_) => fail(
+                "scale",
+                "invalid_scale",
+                format!("{text:?} is not a power of ten such as 9 or 6"),
+            ),
+        }
+    }
+    let mut word = |column: &str, parse: fn(&str) -> Result<_, locale::LocaleError>| -> Option<_> {
+        let text = cell(column)?;
+        parse(text)
+            .map_err(|e| fail(column, "invalid_value", e.to_string()))
+            .ok()
+    };
+    if let Some(q) = word("qualifier", locale::parse_qualifier) {
+        qualifier = Some(q);
+    }
+    let reported_yoy_qualifier = word("reported_yoy_qualifier", locale::parse_qualifier);
+    let reported_share_qualifier = word("reported_share_qualifier", locale::parse_qualifier);
+    if let Some(text) = cell("status") {
+        match locale::parse_status(text) {
+            Ok(s) => status = Some(s),
+            Err(e) => fail("status", "invalid_status", e.to_string()),
+        }
+    }
+    let mut percent = |column: &str| -> Option<ExactDecimal> {
+        let text = cell(column)?;
+        let number = text.strip_suffix('%').unwrap_or(text).trim_end();
+        locale::parse_number(number, options.locale)
+            .map(ExactDecimal)
+            .map_err(|e| fail(column, "invalid_number", e.to_string()))
+            .ok()
+    };
+    let reported_yoy_pct = percent("reported_yoy_pct");
+    let reported_share_pct = percent("reported_share_pct");
+    let breakdown = match cell("breakdown").map(Breakdown::parse).transpose() {
+        Ok(b) => b.map(|b| b.as_map().clone()),
+        Err(e) => {
+            fail("breakdown", "invalid_breakdown", e.to_string());
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let input = ObservationInput {
+        committee: cell("committee").unwrap_or_default().to_owned(),
+        indicator: cell("indicator").unwrap_or_default().to_owned(),
+        period: cell("period").unwrap_or_default().to_owned(),
+        breakdown,
+        // A deletion names the figure; its value does not matter.
+        value: ExactDecimal(value.unwrap_or_default()),
+        unit,
+        scale,
+        status,
+        qualifier,
+        reported_yoy_pct,
+        reported_yoy_qualifier,
+        reported_share_pct,
+        reported_share_qualifier,
+        source: cell("source").map(str::to_owned),
+        source_quote: cell("source_quote").map(str::to_owned),
+        reason: None,
+    };
+    let new = ingest::validate_observation(&input, refs, None).map_err(|field_errors| {
+        field_errors
+            .into_iter()
+            .map(|e| RowError {
+                row: raw.number,
+                column: Some(e.field),
+                code: e.code,
+                message: e.message,
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let state = new.state;
+    Ok(StagedRow {
+        row_no: raw.number as i64,
+        committee_id: new.key.committee_id,
+        indicator_id: new.key.indicator_id,
+        period_code: new.key.period.code(),
+        frequency: new.key.period.frequency().as_str().to_owned(),
+        period_start: new.key.period.start(),
+        period_end: new.key.period.end(),
+        breakdown: new.key.breakdown.canonical(),
+        value: imports::stored(value.map(|_| state.value)),
+        status: state.status.as_str().to_owned(),
+        qualifier: state.qualifier.as_str().to_owned(),
+        reported_yoy_pct: imports::stored(state.reported_yoy_pct),
+        reported_yoy_qualifier: state.reported_yoy_qualifier.map(|q| q.as_str().to_owned()),
+        reported_share_pct: imports::stored(state.reported_share_pct),
+        reported_share_qualifier: state
+            .reported_share_qualifier
+            .map(|q| q.as_str().to_owned()),
+        source_id: state.source_id,
+        source_quote: state.source_quote,
+    })
+}
+
+fn reject_message(code: &str) -> (&'static str, String) {
+    match code {
+        "duplicate_in_file" => (
+            "period",
+            "the same committee, indicator, period and breakdown appear on an earlier row".into(),
+        ),
+        "locked" => (
+            "period",
+            "the committee × period is locked; an admin must lift the lock first".into(),
+        ),
+        "already_exists" => (
+            "period",
+            "the figure exists already (strategy create only adds new figures)".into(),
+        ),
+        "not_found" => (
+            "period",
+            "no such figure exists (strategy update and delete only change existing figures)"
+                .into(),
+        ),
+        other => ("period", format!("rejected: {other}")),
+    }
+}
+
+/// Imports `input`. `progress` is called with the rows read so far.
+pub fn import(
+    conn: &mut AnyConnection,
+    input: impl Read + Seek,
+    options: ImportOptions,
+    changed_by: &str,
+    reason: Option<&str>,
+    mut progress: impl FnMut(usize),
+) -> Result<ImportSummary, ImportError> {
+    let refs = ReferenceData::load(conn)?;
+    let outcome = write_transaction(conn, |conn| -> Result<ImportSummary, Stop> {
+        imports::create_staging(conn)?;
+        let mut columns: Option<HashMap<String, usize>> = None;
+        let mut header_error: Option<String> = None;
+        let mut database_error: Option<diesel::result::Error> = None;
+        let mut errors: Vec<RowError> = Vec::new();
+        let mut invalid_rows: i64 = 0;
+        let mut chunk: Vec<StagedRow> = Vec::with_capacity(CHUNK_ROWS);
+        let read = tabular::read_rows(options.format, input, |headers, raw| {
+            if columns.is_none() {
+                match check_headers(headers, options.strategy) {
+                    Ok(index) => columns = Some(index),
+                    Err(message) => {
+                        header_error = Some(message);
+                        return ControlFlow::Break(());
+                    }
+                }
+            }
+            let Some(index) = columns.as_ref() else {
+                return ControlFlow::Break(());
+            };
+            match parse_row(&raw, index, &refs, &options) {
+                Ok(row) => chunk.push(row),
+                Err(mut row_errors) => {
+                    invalid_rows += 1;
+                    let room = MAX_LISTED_ERRORS.saturating_sub(errors.len());
+                    row_errors.truncate(room);
+                    errors.append(&mut row_errors);
+                }
+            }
+            if chunk.len() >= CHUNK_ROWS {
+                if let Err(e) = imports::stage(conn, &chunk) {
+                    database_error = Some(e);
+                    return ControlFlow::Break(());
+                }
+                chunk.clear();
+            }
+            if raw.number % 1000 == 0 {
+                progress(raw.number);
+            }
+            ControlFlow::Continue(())
+        });
+        if let Some(e) = database_error {
+            return Err(e.into());
+        }
+        if let Some(message) = header_error {
+            return Err(Stop::Failed(ImportError::Unreadable(message)));
+        }
+        let (headers, rows) =
+            read.map_err(|e| Stop::Failed(ImportError::Unreadable(e.to_string())))?;
+        if columns.is_none() {
+            // No data row: the header still has to be right.
+            check_headers(&headers, options.strategy)
+                .map_err(|m| Stop::Failed(ImportError::Unreadable(m)))?;
+        }
+        imports::stage(conn, &chunk)?;
+        progress(rows);
+
+        let classified = imports::classify(conn, options.strategy, MAX_LISTED_ERRORS as i64)?;
+        for (row, code) in &classified.rejected {
+            let (column, message) = reject_message(code);
+            errors.push(RowError {
+                row: *row as usize,
+                column: Some(column.into()),
+                code: code.clone(),
+                message,
+            });
+        }
+        errors.sort_by_key(|e| e.row);
+        errors.truncate(MAX_LISTED_ERRORS);
+        let rejected = invalid_rows + classified.rejected_total;
+        let commit = !options.dry_run && (rejected == 0 || !options.atomic);
+        let summary = ImportSummary {
+            strategy: options.strategy,
+            dry_run: options.dry_run,
+            atomic: options.atomic,
+            committed: commit,
+            rows,
+            created: classified.created + classified.restored,
+            updated: classified.updated,
+            unchanged: classified.unchanged,
+            deleted: classified.deleted,
+            rejected,
+            errors,
+        };
+        if !commit {
+            return Err(Stop::RollBack(summary));
+        }
+        imports::apply(conn, db::now(), changed_by, reason)?;
+        imports::drop_staging(conn)?;
+        Ok(summary)
+    });
+    match outcome {
+        Ok(summary) | Err(Stop::RollBack(summary)) => Ok(summary),
+        Err(Stop::Failed(error)) => Err(error),
+    }
+}
+
+impl From<ImportError> for ApiError {
+    fn from(error: ImportError) -> Self {
+        match error {
+            ImportError::Unreadable(message) => ApiError::BadRequest {
+                detail: format!("the file cannot be imported: {message}; nothing was written"),
+                errors: vec![FieldError::new("file", "unreadable", message)],
+            },
+            ImportError::Database(e) => e.into(),
+            ImportError::Api(e) => e,
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Bulk import of figures from a file.
+
+use std::io::{Seek, SeekFrom, Write};
+
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::actor;
+use crate::config::Config;
+use crate::db::imports::Strategy;
+use crate::db::Pool;
+use crate::domain::locale::Locale;
+use crate::error::{ApiError, FieldError};
+use crate::import::{import, ImportOptions, ImportSummary};
+use crate::tabular::Format;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_import);
+}
+
+/// How to import.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `csv`, `json` or `xlsx`; by default from the Content-Type.
+    pub format: Option<String>,
+    /// `create`, `update`, `create_and_update` (default) or `delete`.
+    pub strategy: Option<Strategy>,
+    /// Check everything and answer with the summary, writing nothing.
+    pub dry_run: Option<bool>,
+    /// `true` (default): one rejected row and nothing is written. `false`: good rows are written, bad ones listed.
+    pub atomic: Option<bool>,
+    /// `vi` for Vietnamese numbers (27.701 and 975,9), units (tỷ đồng, triệu USD),
+    /// qualifiers (trên, xấp xỉ) and statuses (ước đạt); `standard` by default.
+    pub locale: Option<Locale>,
+    /// Why these figures are entered; kept in every revision.
+    pub reason: Option<String>,
+}
+
+/// A refused import: the problem, with the summary of what was found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportProblem {
+    #[serde(flatten)]
+    pub problem: crate::error::Problem,
+    pub summary: ImportSummary,
+}
+
+/// Imports figures from CSV, JSON or XLSX, as DHIS2's dataValueSets: strategy,
+/// dry run, atomic by default, a summary with every rejected row by number.
+/// The columns are `committee, indicator, period, breakdown, value, unit, scale,
+/// status, qualifier, reported_yoy_pct, reported_yoy_qualifier, reported_share_pct,
+/// reported_share_qualifier, source, source_quote` (an export's `id` and `revision` are ignored).
+#[utoipa::path(
+    tag = "imports",
+    params(ImportQuery),
+    request_body(content = String, description = "The file: CSV (text/csv), JSON (application/json: an array of objects or {\"observations\": [...]}) or XLSX", content_type = "text/csv"),
+    responses(
+        (status = 200, description = "Imported (or, for a dry run or a non-atomic import, the summary with any rejected rows)", body = ImportSummary),
+        (status = 400, description = "The file cannot be read or its columns are wrong; nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unknown format: give format= or a Content-Type", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows were rejected (atomic import): nothing was written; every rejected row is listed", body = ImportProblem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/imports")]
+pub async fn create_import(
+    pool: web::Data<Pool>,
+    config: web::Data<Config>,
+    request: HttpRequest,
+    query: web::Query<ImportQuery>,
+    mut body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let format = match query.format.as_deref().filter(|f| !f.trim().is_empty()) {
+        Some(name) => Format::from_name(name)
+            .ok_or_else(|| ApiError::invalid_parameter("format", "invalid_format", "format is csv, json or xlsx"))?,
+        None => request
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Format::from_content_type)
+            .ok_or_else(|| {
+                ApiError::UnsupportedMediaType(
+                    "send CSV (text/csv), JSON (application/json) or XLSX, or name the format with format=".into(),
+                )
+            })?,
+    };
+    if query
+        .reason
+        .as_deref()
+        .is_some_and(|r| r.chars().count() > crate::ingest::MAX_REASON_CHARS)
+    {
+        return Err(ApiError::invalid_parameter(
+            "reason",
+            "too_long",
+            format!("at most {} characters", crate::ingest::MAX_REASON_CHARS),
+        ));
+    }
+    // The body goes to a temporary file so that a large import never sits in memory.
+    let limit = config.max_import_bytes;
+    let mut file = tempfile::tempfile().map_err(|e| ApiError::Internal(e.into()))?;
+    let mut size = 0usize;
+    while let Some(chunk) = body.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
+        size += chunk.len();
+        if size > limit {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "an import file may have at most {limit} bytes"
+            )));
+        }
+        file.write_all(&chunk)
+            .map_err(|e| ApiError::Internal(e.into()))?;
+    }
+    if size == 0 {
+        return Err(ApiError::BadRequest {
+            detail: "the file is empty".into(),
+            errors: vec![FieldError::new(
+                "file",
+                "empty",
+                "send the file as the request body",
+            )],
+        });
+    }
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let options = ImportOptions {
+        format,
+        strategy: query.strategy.unwrap_or_default(),
+        dry_run: query.dry_run.unwrap_or(false),
+        atomic: query.atomic.unwrap_or(true),
+        locale: query.locale.unwrap_or_default(),
+    };
+    let changed_by = actor(&request);
+    let reason = query.reason.clone();
+    let summary = super::with_conn(&pool, move |conn| {
+        Ok(import(
+            conn,
+            file,
+            options,
+            &changed_by,
+            reason.as_deref(),
+            |_| {},
+        )?)
+    })
+    .await?;
+    if summary.rejected > 0 && summary.atomic {
+        let error = ApiError::Validation {
+            detail: format!(
+                "{} of {} rows were rejected; nothing was written (atomic import). Fix them, or import with atomic=false to write the good rows",
+                summary.rejected, summary.rows
+            ),
+            errors: summary
+                .errors
+                .iter()
+                .map(|e| FieldError {
+                    field: e.column.clone().unwrap_or_else(|| "row".into()),
+                    index: None,
+                    row: Some(e.row),
+                    code: e.code.clone(),
+                    message: e.message.clone(),
+                })
+                .collect(),
+        };
+        let body = ImportProblem {
+            problem: error.problem(),
+            summary,
+        };
+        return Ok(HttpResponse::UnprocessableEntity()
+            .content_type("application/problem+json")
+            .json(body));
+    }
+    Ok(HttpResponse::Ok().json(summary))
+}
