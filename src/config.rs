@@ -75,6 +75,10 @@ pub struct Config {
     pub workers: usize,
     /// Largest accepted import file, in bytes.
     pub max_import_bytes: usize,
+    /// Reads need no token (`CHITIEU_PUBLIC_READ`, default true).
+    pub public_read: bool,
+    /// Origins allowed to call the API from a browser (`CHITIEU_CORS_ORIGINS`, comma-separated).
+    pub cors_origins: Vec<String>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "chitieu.db";
@@ -82,7 +86,8 @@ pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 
 impl Config {
     /// Reads `DATABASE_URL`, `BIND_ADDR`, `DATABASE_POOL_SIZE`, `CHITIEU_SEED`,
-    /// `CHITIEU_SEED_DIR`, `CHITIEU_MAX_BODY_BYTES`, `CHITIEU_MAX_IMPORT_BYTES` and `CHITIEU_WORKERS`.
+    /// `CHITIEU_SEED_DIR`, `CHITIEU_MAX_BODY_BYTES`, `CHITIEU_MAX_IMPORT_BYTES`, `CHITIEU_WORKERS`,
+    /// `CHITIEU_PUBLIC_READ` and `CHITIEU_CORS_ORIGINS`.
     pub fn from_env() -> Result<Self, anyhow::Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let database_url = DatabaseUrl::parse(
@@ -103,12 +108,15 @@ impl Config {
                     .map_err(|_| anyhow::anyhow!("{name} must be a whole number, got {v:?}")),
             }
         };
-        let seed_on_start = match var("CHITIEU_SEED").as_deref().map(str::to_ascii_lowercase) {
-            None => true,
-            Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => true,
-            Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => false,
-            Some(v) => anyhow::bail!("CHITIEU_SEED must be true or false, got {v:?}"),
+        let flag = |name: &str, default: bool| -> Result<bool, anyhow::Error> {
+            match var(name).as_deref().map(str::to_ascii_lowercase) {
+                None => Ok(default),
+                Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+                Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+                Some(v) => anyhow::bail!("{name} must be true or false, got {v:?}"),
+            }
         };
+        let seed_on_start = flag("CHITIEU_SEED", true)?;
         Ok(Self {
             database_url,
             bind_addr,
@@ -123,6 +131,15 @@ impl Config {
                 "CHITIEU_MAX_IMPORT_BYTES",
                 1024 * 1024 * 1024,
             )?)?,
+            public_read: flag("CHITIEU_PUBLIC_READ", true)?,
+            cors_origins: var("CHITIEU_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 }

@@ -99,6 +99,12 @@ pub enum ApiError {
     },
     #[error("{0}")]
     NotFound(String),
+    /// No valid token where one is needed.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The token may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// The request conflicts with the stored state (duplicate, data still attached).
     #[error("{detail}")]
     Conflict {
@@ -165,6 +171,8 @@ impl ApiError {
             Self::BadRequest { .. } => ("bad-request", "The request could not be read"),
             Self::Validation { .. } => ("validation", "The request content is invalid"),
             Self::NotFound(_) => ("not-found", "Not found"),
+            Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            Self::Forbidden(_) => ("forbidden", "Not allowed for this token"),
             Self::Conflict { .. } => ("conflict", "The request conflicts with stored data"),
             Self::Locked { .. } => ("locked", "The period is locked"),
             Self::PreconditionFailed(_) => ("precondition-failed", "Someone else changed it first"),
@@ -183,7 +191,9 @@ impl ApiError {
             | Self::Validation { detail, errors }
             | Self::Conflict { detail, errors }
             | Self::Locked { detail, errors, .. } => (detail.clone(), errors.clone()),
-            Self::PreconditionFailed(d) => (d.clone(), Vec::new()),
+            Self::PreconditionFailed(d) | Self::Unauthorized(d) | Self::Forbidden(d) => {
+                (d.clone(), Vec::new())
+            }
             Self::NotFound(d)
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)
@@ -228,6 +238,8 @@ impl ResponseError for ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict { .. } | Self::Locked { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -244,9 +256,12 @@ impl ResponseError for ApiError {
             Self::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
             _ => {}
         }
-        HttpResponse::build(self.status_code())
-            .insert_header((header::CONTENT_TYPE, "application/problem+json"))
-            .json(self.problem())
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if matches!(self, Self::Unauthorized(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"chitieu\""));
+        }
+        response.json(self.problem())
     }
 }
 

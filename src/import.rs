@@ -10,6 +10,7 @@ use std::ops::ControlFlow;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::Caller;
 use crate::db::imports::{self, StagedRow, Strategy};
 use crate::db::{self, write_transaction, AnyConnection};
 use crate::domain::breakdown::Breakdown;
@@ -307,7 +308,7 @@ pub fn import(
     conn: &mut AnyConnection,
     input: impl Read + Seek,
     options: ImportOptions,
-    changed_by: &str,
+    caller: &Caller,
     reason: Option<&str>,
     mut progress: impl FnMut(usize),
 ) -> Result<ImportSummary, ImportError> {
@@ -370,7 +371,27 @@ pub fn import(
         imports::stage(conn, &chunk)?;
         progress(rows);
 
-        let classified = imports::classify(conn, options.strategy, MAX_LISTED_ERRORS as i64)?;
+        let classified = imports::classify(
+            conn,
+            options.strategy,
+            caller.scope(),
+            MAX_LISTED_ERRORS as i64,
+        )?;
+        if classified.forbidden > 0 {
+            let rows: Vec<String> = classified
+                .rejected
+                .iter()
+                .filter(|(_, code)| code == "forbidden")
+                .map(|(row, _)| row.to_string())
+                .take(20)
+                .collect();
+            return Err(Stop::Failed(ImportError::Api(ApiError::Forbidden(format!(
+                "token {:?} may not write for the committees of {} row(s) (rows {}…); nothing was written",
+                caller.name,
+                classified.forbidden,
+                rows.join(", ")
+            )))));
+        }
         for (row, code) in &classified.rejected {
             let (column, message) = reject_message(code);
             errors.push(RowError {
@@ -400,7 +421,7 @@ pub fn import(
         if !commit {
             return Err(Stop::RollBack(summary));
         }
-        imports::apply(conn, db::now(), changed_by, reason)?;
+        imports::apply(conn, db::now(), &caller.name, caller.token_id, reason)?;
         imports::drop_staging(conn)?;
         Ok(summary)
     });

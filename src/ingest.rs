@@ -125,6 +125,15 @@ impl ReferenceData {
         self.committees.get(code).copied()
     }
 
+    /// The code of a committee, for messages.
+    pub fn committee_code(&self, id: i64) -> String {
+        self.committees
+            .iter()
+            .find(|(_, i)| **i == id)
+            .map(|(code, _)| code.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
     pub fn indicator_id(&self, code: &str) -> Option<i64> {
         self.indicators.get(code).map(|i| i.id)
     }

@@ -5,6 +5,7 @@
 //! storage ([`db`]).
 
 pub mod analysis;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;

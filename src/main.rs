@@ -28,6 +28,29 @@ enum Command {
     Openapi,
     /// Import figures from a CSV, JSON or XLSX file, with a progress bar.
     Import(ImportArgs),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a token and print it (it is shown this once only).
+    Create {
+        /// Who or what uses it; recorded in every revision it makes.
+        #[arg(long)]
+        name: String,
+        /// admin, editor or viewer.
+        #[arg(long)]
+        role: String,
+        /// For an editor: a committee it may write for (with its sub-committees); repeatable.
+        #[arg(long = "committee")]
+        committees: Vec<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: i64 },
 }
 
 #[derive(clap::Args)]
@@ -89,6 +112,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Serve => serve(),
         Command::Import(args) => import_file(args),
+        Command::Token(command) => token(command),
     }
 }
 
@@ -147,11 +171,12 @@ fn import_file(args: ImportArgs) -> anyhow::Result<()> {
         locale,
     };
     let rows_bar = bar.clone();
+    let caller = chitieu::auth::Caller::system(&args.user);
     let summary = import(
         &mut conn,
         bar.wrap_read(file),
         options,
-        &args.user,
+        &caller,
         args.reason.as_deref(),
         move |rows| {
             rows_bar.set_message(format!("{rows} rows"));
@@ -162,6 +187,67 @@ fn import_file(args: ImportArgs) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(&summary)?);
     if summary.rejected > 0 && summary.atomic {
         anyhow::bail!("{} row(s) rejected; nothing was written", summary.rejected);
+    }
+    Ok(())
+}
+
+fn token(command: TokenCommand) -> anyhow::Result<()> {
+    use chitieu::routes::tokens::{resolve_scope, TokenInput};
+
+    let config = Config::from_env()?;
+    let pool = db::build_pool(&config.database_url, 1)?;
+    let mut conn = pool.get()?;
+    db::with_startup_lock(&mut conn, db::run_migrations)?;
+    let problem = |e: chitieu::error::ApiError| {
+        anyhow::anyhow!(
+            "{}",
+            serde_json::to_string(&e.problem()).unwrap_or_default()
+        )
+    };
+    match command {
+        TokenCommand::Create {
+            name,
+            role,
+            committees,
+        } => {
+            let role = role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+            let input = TokenInput {
+                name,
+                role,
+                committees,
+            };
+            let ids = resolve_scope(&mut conn, &input).map_err(problem)?;
+            let (id, secret) =
+                chitieu::auth::create_token(&mut conn, input.name.trim(), role, &ids, "cli")
+                    .map_err(problem)?;
+            eprintln!("token {id} ({role}) created; it is shown this once:");
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            for (row, committees) in db::tokens::list(&mut conn)? {
+                let state = if row.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}…\t{}\t{}",
+                    row.id,
+                    row.name,
+                    row.role,
+                    row.token_prefix,
+                    committees.join(","),
+                    state
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if db::tokens::revoke(&mut conn, id)? {
+                println!("token {id} revoked");
+            } else {
+                anyhow::bail!("no active token has id {id}");
+            }
+        }
     }
     Ok(())
 }

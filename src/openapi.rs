@@ -37,6 +37,9 @@ use crate::routes;
         routes::sources::list_sources,
         routes::sources::get_source,
         routes::imports::create_import,
+        routes::tokens::list_tokens,
+        routes::tokens::issue_token,
+        routes::tokens::revoke_token,
         routes::locks::list_locks,
         routes::locks::create_lock,
         routes::locks::get_lock,
@@ -62,6 +65,8 @@ Every value is an exact decimal, sent and returned as a string (JSON numbers are
 Errors are RFC 7807 `application/problem+json`."
     ),
     paths(routes::health::healthz, routes::health::readyz),
+    modifiers(&BearerAuth),
+    security((), ("bearer" = [])),
     nest((path = "/api/v1", api = V1Api)),
     tags(
         (name = "committees", description = "Reporting organisations"),
@@ -72,12 +77,35 @@ Errors are RFC 7807 `application/problem+json`."
         (name = "targets", description = "Targets assigned to committees"),
         (name = "sources", description = "Source documents"),
         (name = "imports", description = "Bulk import of figures from CSV, JSON and XLSX"),
+        (name = "tokens", description = "API tokens (admins)"),
         (name = "locks", description = "Committee × period locks after approval"),
         (name = "analysis", description = "Comparisons, series and totals, consistency checks, target progress, dashboards"),
         (name = "health", description = "Probes"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer-token scheme. Reads are open unless
+/// `CHITIEU_PUBLIC_READ=false`; writes need a token.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token: `chitieu token create --role admin --name me`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The document as served and as committed in `openapi/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {

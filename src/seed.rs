@@ -259,6 +259,7 @@ pub fn load_dir(conn: &mut AnyConnection, dir: &Path) -> anyhow::Result<SeedRepo
     let refs = ReferenceData::load(conn)?;
     let author = Author {
         changed_by: "seed",
+        token_id: None,
         reason: Some("seed-data"),
     };
     for document in documents {

@@ -2,9 +2,14 @@
 
 use std::net::TcpListener;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpRequest, HttpServer};
+
+use crate::auth::{authenticate, AuthSettings};
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -113,12 +118,34 @@ async fn not_found(request: HttpRequest) -> Result<actix_web::HttpResponse, ApiE
 pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server, anyhow::Error> {
     let pool = web::Data::new(pool);
     let shared_config = web::Data::new(config.clone());
+    let auth = web::Data::new(AuthSettings {
+        public_read: config.public_read,
+    });
+    let origins = config.cors_origins.clone();
     let max_body = config.max_body_bytes;
     let document = openapi::document();
     let mut server = HttpServer::new(move || {
+        let mut cors = Cors::default()
+            .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+            .allowed_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                header::IF_NONE_MATCH,
+                header::ACCEPT,
+            ])
+            .expose_headers([header::ETAG, header::LOCATION])
+            .max_age(3600);
+        for origin in &origins {
+            cors = cors.allowed_origin(origin);
+        }
         App::new()
+            // Outermost first: CORS answers preflights before authentication runs.
+            .wrap(from_fn(authenticate))
+            .wrap(cors)
             .wrap(TracingLogger::default())
             .app_data(pool.clone())
+            .app_data(auth.clone())
             .app_data(shared_config.clone())
             .app_data(
                 web::JsonConfig::default()

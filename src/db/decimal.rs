@@ -61,6 +61,15 @@ impl From<StoredDecimal> for Decimal {
 
 impl ToSql<DbDecimal, Pg> for StoredDecimal {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        if self.0.is_zero() {
+            // rust_decimal sends zero without its scale, so "0.0000" would come
+            // back as "0". Binary NUMERIC: ndigits, weight, sign, dscale.
+            let scale = u16::try_from(self.0.scale()).unwrap_or(0);
+            for part in [0u16, 0, 0, scale] {
+                std::io::Write::write_all(out, &part.to_be_bytes())?;
+            }
+            return Ok(IsNull::No);
+        }
         <Decimal as ToSql<Numeric, Pg>>::to_sql(&self.0, out)
     }
 }

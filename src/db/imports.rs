@@ -75,6 +75,8 @@ pub struct Classified {
     /// Rows refused by the stored data (duplicates, locks, strategy), first ones only.
     pub rejected: Vec<(i64, String)>,
     pub rejected_total: i64,
+    /// Rows for committees the caller may not write for.
+    pub forbidden: i64,
 }
 
 /// `a IS NOT DISTINCT FROM b`: equal, counting two NULLs as equal.
@@ -167,6 +169,7 @@ struct ActionCount {
 pub fn classify(
     conn: &mut AnyConnection,
     strategy: Strategy,
+    scope: Option<&std::collections::HashSet<i64>>,
     max_rejected: i64,
 ) -> QueryResult<Classified> {
     let backend = conn.backend();
@@ -183,6 +186,19 @@ pub fn classify(
            WHERE s.action IS NULL AND EXISTS (SELECT 1 FROM period_locks AS l WHERE l.unlocked_at IS NULL
              AND l.committee_id = s.committee_id AND l.period_start <= s.period_start AND s.period_end <= l.period_end);"
     );
+    if let Some(scope) = scope {
+        // Ids come from the token's own scope, not from the request.
+        let ids: Vec<String> = scope.iter().map(i64::to_string).collect();
+        let allowed = if ids.is_empty() {
+            "NULL".to_owned()
+        } else {
+            ids.join(", ")
+        };
+        sql.push_str(&format!(
+            "UPDATE import_staging SET action = 'reject', reject_code = 'forbidden'
+               WHERE action IS NULL AND committee_id NOT IN ({allowed});"
+        ));
+    }
     if matches!(strategy, Strategy::Update | Strategy::CreateAndUpdate) {
         let columns = [
             "reported_yoy_pct",
@@ -232,6 +248,10 @@ pub fn classify(
         .map(|c| (c.action.unwrap_or_default(), c.n))
         .collect();
     let get = |action: &str| count.get(action).copied().unwrap_or(0);
+    let forbidden: i64 = import_staging::table
+        .filter(import_staging::reject_code.eq("forbidden"))
+        .count()
+        .get_result(conn)?;
     let rejected = import_staging::table
         .filter(import_staging::action.eq("reject"))
         .select((
@@ -249,6 +269,7 @@ pub fn classify(
         deleted: get("delete"),
         rejected,
         rejected_total: get("reject"),
+        forbidden,
     })
 }
 
@@ -258,10 +279,16 @@ pub fn apply(
     conn: &mut AnyConnection,
     at: NaiveDateTime,
     changed_by: &str,
+    token_id: Option<i64>,
     reason: Option<&str>,
 ) -> QueryResult<()> {
     let backend = conn.backend();
-    let (p1, p2, p3) = (param(backend, 1), param(backend, 2), param(backend, 3));
+    let (p1, p2, p3, p4) = (
+        param(backend, 1),
+        param(backend, 2),
+        param(backend, 3),
+        param(backend, 4),
+    );
     let state = "value = s.value, status = s.status, qualifier = s.qualifier, \
                  reported_yoy_pct = s.reported_yoy_pct, reported_yoy_qualifier = s.reported_yoy_qualifier, \
                  reported_share_pct = s.reported_share_pct, reported_share_qualifier = s.reported_share_qualifier, \
@@ -290,10 +317,10 @@ pub fn apply(
     diesel::sql_query(format!(
         "INSERT INTO observation_revisions (observation_id, revision, action, value, previous_value, status, qualifier,
              reported_yoy_pct, reported_yoy_qualifier, reported_share_pct, reported_share_qualifier, source_id,
-             source_quote, changed_at, changed_by, reason)
+             source_quote, changed_at, changed_by, reason, token_id)
            SELECT o.id, o.revision, s.action, o.value, s.existing_value, o.status, o.qualifier,
              o.reported_yoy_pct, o.reported_yoy_qualifier, o.reported_share_pct, o.reported_share_qualifier,
-             o.source_id, o.source_quote, {p1}, {p2}, {p3}
+             o.source_id, o.source_quote, {p1}, {p2}, {p3}, {p4}
            FROM import_staging AS s JOIN observations AS o ON o.committee_id = s.committee_id
              AND o.indicator_id = s.indicator_id AND o.period_code = s.period_code AND o.breakdown = s.breakdown
            WHERE s.action IN ('create', 'update', 'restore', 'delete') ORDER BY s.row_no"
@@ -301,6 +328,7 @@ pub fn apply(
     .bind::<Timestamp, _>(at)
     .bind::<Text, _>(changed_by)
     .bind::<Nullable<Text>, _>(reason)
+    .bind::<Nullable<BigInt>, _>(token_id)
     .execute(conn)?;
     Ok(())
 }

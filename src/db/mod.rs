@@ -11,6 +11,7 @@ pub mod observations;
 pub mod schema;
 pub mod sources;
 pub mod targets;
+pub mod tokens;
 
 pub use connection::{
     build_pool, run_migrations, with_startup_lock, write_transaction, AnyConnection, BackendKind,

@@ -50,6 +50,8 @@ pub struct NewObservation {
 #[derive(Debug, Clone, Copy)]
 pub struct Author<'a> {
     pub changed_by: &'a str,
+    /// The API token that made the change, if one did.
+    pub token_id: Option<i64>,
     pub reason: Option<&'a str>,
 }
 
@@ -338,6 +340,7 @@ struct NewRevision<'a> {
     changed_at: NaiveDateTime,
     changed_by: &'a str,
     reason: Option<&'a str>,
+    token_id: Option<i64>,
 }
 
 // One revision row is many columns; a struct for the arguments would only rename them.
@@ -370,6 +373,7 @@ fn record_revision(
             changed_at: at,
             changed_by: author.changed_by,
             reason: author.reason,
+            token_id: author.token_id,
         })
         .execute(conn)?;
     Ok(())
@@ -649,6 +653,7 @@ pub struct RevisionRow {
     pub changed_at: NaiveDateTime,
     pub changed_by: String,
     pub reason: Option<String>,
+    pub token_id: Option<i64>,
 }
 
 /// The history of a figure, oldest first, with each revision's source code.

@@ -126,6 +126,7 @@ diesel::table! {
         changed_at -> Timestamp,
         changed_by -> Text,
         reason -> Nullable<Text>,
+        token_id -> Nullable<BigInt>,
     }
 }
 
@@ -165,6 +166,7 @@ diesel::table! {
         changed_at -> Timestamp,
         changed_by -> Text,
         reason -> Nullable<Text>,
+        token_id -> Nullable<BigInt>,
     }
 }
 
@@ -211,6 +213,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     targets,
     target_revisions,
     period_locks,
+    api_tokens,
+    api_token_committees,
 );
 
 // A temporary table each import creates on its own connection (see db::imports):
@@ -242,3 +246,30 @@ diesel::table! {
         reject_code -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        role -> Text,
+        token_hash -> Text,
+        token_prefix -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    api_token_committees (token_id, committee_id) {
+        token_id -> BigInt,
+        committee_id -> BigInt,
+    }
+}
+
+diesel::joinable!(api_token_committees -> api_tokens (token_id));
+diesel::joinable!(api_token_committees -> committees (committee_id));

@@ -150,6 +150,7 @@ fn record_revision(
             target_revisions::changed_at.eq(at),
             target_revisions::changed_by.eq(author.changed_by),
             target_revisions::reason.eq(author.reason),
+            target_revisions::token_id.eq(author.token_id),
         ))
         .execute(conn)?;
     Ok(())

@@ -7,7 +7,6 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::actor;
 use crate::config::Config;
 use crate::db::imports::Strategy;
 use crate::db::Pool;
@@ -133,14 +132,14 @@ pub async fn create_import(
         atomic: query.atomic.unwrap_or(true),
         locale: query.locale.unwrap_or_default(),
     };
-    let changed_by = actor(&request);
+    let caller = crate::auth::caller(&request);
     let reason = query.reason.clone();
     let summary = super::with_conn(&pool, move |conn| {
         Ok(import(
             conn,
             file,
             options,
-            &changed_by,
+            &caller,
             reason.as_deref(),
             |_| {},
         )?)

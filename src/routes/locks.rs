@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{actor, with_conn};
+use super::with_conn;
 use crate::db::locks::LockRow;
 use crate::db::{self, write_transaction, Pool};
 use crate::domain::code::CommitteeCode;
@@ -113,7 +113,7 @@ pub async fn create_lock(
     body: web::Json<LockInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let locked_by = actor(&request);
+    let locked_by = crate::auth::caller(&request).name;
     let lock = with_conn(&pool, move |conn| {
         let mut errors = Vec::new();
         let committee = match CommitteeCode::parse(input.committee.trim()) {
@@ -213,7 +213,7 @@ pub async fn lift_lock(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let unlocked_by = actor(&request);
+    let unlocked_by = crate::auth::caller(&request).name;
     with_conn(&pool, move |conn| {
         if db::locks::lift(conn, id, &unlocked_by)? {
             Ok(())

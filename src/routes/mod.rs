@@ -12,8 +12,9 @@ pub mod observations;
 pub mod periods;
 pub mod sources;
 pub mod targets;
+pub mod tokens;
 
-use actix_web::{web, HttpRequest};
+use actix_web::web;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -34,7 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(periods::configure)
             .configure(observations::configure)
             .configure(targets::configure)
-            .configure(sources::configure),
+            .configure(sources::configure)
+            .configure(tokens::configure),
     )
     .configure(health::configure);
 }
@@ -51,19 +53,6 @@ where
         work(&mut conn)
     })
     .await?
-}
-
-/// Who is making a change. Until tokens exist (a later issue) clients may
-/// name themselves with `X-Chitieu-User`; otherwise the change is "anonymous".
-pub fn actor(request: &HttpRequest) -> String {
-    request
-        .headers()
-        .get("x-chitieu-user")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| v.chars().take(100).collect())
-        .unwrap_or_else(|| "anonymous".to_owned())
 }
 
 pub const DEFAULT_PAGE_SIZE: i64 = 100;

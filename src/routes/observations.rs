@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{actor, code_list, reject, with_conn, Page, PageParams};
+use super::{code_list, reject, with_conn, Page, PageParams};
 use crate::db::observations::{
     Author, ObservationFilter, ObservationRecord, RevisionRow, WriteError, WriteMode, WriteOutcome,
     Written,
@@ -308,6 +308,8 @@ pub struct Revision {
     pub changed_at: NaiveDateTime,
     pub changed_by: String,
     pub reason: Option<String>,
+    /// Id of the API token that made the change (none for seeding and the command line).
+    pub token_id: Option<i64>,
 }
 
 impl From<(RevisionRow, Option<String>)> for Revision {
@@ -328,6 +330,7 @@ impl From<(RevisionRow, Option<String>)> for Revision {
             changed_at: row.changed_at,
             changed_by: row.changed_by,
             reason: row.reason,
+            token_id: row.token_id,
         }
     }
 }
@@ -506,12 +509,14 @@ pub async fn create_observation(
 ) -> Result<HttpResponse, ApiError> {
     let mode = params.mode.unwrap_or_default();
     let input = body.into_inner();
-    let changed_by = actor(&request);
+    let caller = crate::auth::caller(&request);
     let (written, observation) = with_conn(&pool, move |conn| {
         let refs = ReferenceData::load(conn)?;
         let new = ingest::validate_observation(&input, &refs, None).map_err(reject)?;
+        caller.require_committees([new.key.committee_id], |id| refs.committee_code(id))?;
         let author = Author {
-            changed_by: &changed_by,
+            changed_by: &caller.name,
+            token_id: caller.token_id,
             reason: input.reason.as_deref(),
         };
         let written = match db::observations::write_many(conn, &[new], mode.into(), author) {
@@ -591,12 +596,17 @@ pub async fn create_observations_batch(
             errors,
         });
     }
-    let changed_by = actor(&request);
+    let caller = crate::auth::caller(&request);
     let summary = with_conn(&pool, move |conn| {
         let refs = ReferenceData::load(conn)?;
         let new = ingest::validate_batch(&inputs, &refs).map_err(reject)?;
+        let mut committees: Vec<i64> = new.iter().map(|n| n.key.committee_id).collect();
+        committees.sort_unstable();
+        committees.dedup();
+        caller.require_committees(committees, |id| refs.committee_code(id))?;
         let author = Author {
-            changed_by: &changed_by,
+            changed_by: &caller.name,
+            token_id: caller.token_id,
             reason: reason.as_deref(),
         };
         let written = match db::observations::write_many(conn, &new, mode.into(), author) {
@@ -671,11 +681,13 @@ pub async fn update_observation(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
-    let changed_by = actor(&request);
+    let caller = crate::auth::caller(&request);
     let expected_revision = if_match(&request);
     let observation = with_conn(&pool, move |conn| {
         let current = load(conn, id)?;
         let refs = ReferenceData::load(conn)?;
+        let committee = refs.committee_id(&current.committee).unwrap_or_default();
+        caller.require_committees([committee], |id| refs.committee_code(id))?;
         let state = ingest::validate_change(
             StateInput {
                 value: input.value,
@@ -696,7 +708,8 @@ pub async fn update_observation(
         )
         .map_err(reject)?;
         let author = Author {
-            changed_by: &changed_by,
+            changed_by: &caller.name,
+            token_id: caller.token_id,
             reason: input.reason.as_deref(),
         };
         db::observations::update_by_id(conn, id, &state, author, expected_revision)
@@ -739,11 +752,18 @@ pub async fn delete_observation(
             format!("at most {} characters", ingest::MAX_REASON_CHARS),
         ));
     }
-    let changed_by = actor(&request);
+    let caller = crate::auth::caller(&request);
     let expected_revision = if_match(&request);
     with_conn(&pool, move |conn| {
+        if let Some(current) =
+            db::observations::find(conn, id)?.filter(|r| r.row.deleted_at.is_none())
+        {
+            let refs = ReferenceData::load(conn)?;
+            caller.require_committees([current.row.committee_id], |id| refs.committee_code(id))?;
+        }
         let author = Author {
-            changed_by: &changed_by,
+            changed_by: &caller.name,
+            token_id: caller.token_id,
             reason: reason.as_deref(),
         };
         db::observations::delete_by_id(conn, id, author, expected_revision)

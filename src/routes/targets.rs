@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{actor, code_list, with_conn, Page, PageParams};
+use super::{code_list, with_conn, Page, PageParams};
 use crate::db::observations::{Author, WriteOutcome};
 use crate::db::targets::{TargetFilter, TargetRecord, TargetRevisionRow};
 use crate::db::{self, Pool};
@@ -182,15 +182,17 @@ pub async fn upsert_target(
     body: web::Json<TargetInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let changed_by = actor(&request);
+    let caller = crate::auth::caller(&request);
     let (outcome, target) = with_conn(&pool, move |conn| {
         let refs = ReferenceData::load(conn)?;
         let new = ingest::validate_target(&input, &refs).map_err(ApiError::validation)?;
+        caller.require_committees([new.committee_id], |id| refs.committee_code(id))?;
         let written = db::targets::upsert(
             conn,
             &new,
             Author {
-                changed_by: &changed_by,
+                changed_by: &caller.name,
+                token_id: caller.token_id,
                 reason: input.reason.as_deref(),
             },
         )?;

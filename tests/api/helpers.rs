@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use chitieu::config::{Config, DatabaseUrl};
+use chitieu::domain::role::Role;
 use chitieu::Application;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::Value;
@@ -110,6 +111,17 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// A handle on a database another `TestDatabase` owns (it is not dropped twice).
+    pub fn borrowed(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            postgres_name: None,
+            _dir: None,
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some(name) = &self.postgres_name {
@@ -131,6 +143,8 @@ pub fn test_config(database_url: &str) -> Config {
         max_body_bytes: 256 * 1024,
         workers: 1,
         max_import_bytes: 64 * 1024 * 1024,
+        public_read: true,
+        cors_origins: vec!["https://dashboard.example".into()],
     }
 }
 
@@ -139,7 +153,11 @@ pub fn test_config(database_url: &str) -> Config {
 pub struct TestApp {
     pub address: String,
     pub backend: Backend,
+    /// Sends an admin token.
     pub client: reqwest::Client,
+    /// Sends no token.
+    pub anonymous: reqwest::Client,
+    pub pool: chitieu::db::Pool,
     // Dropped last: the server must be gone before the database is.
     pub database: TestDatabase,
 }
@@ -152,16 +170,56 @@ impl TestApp {
 
     /// Starts a server on an existing database (e.g. to start twice on one database).
     pub async fn spawn_on(backend: Backend, database: TestDatabase) -> Self {
-        let config = test_config(&database.url);
+        Self::spawn_with(backend, database, test_config).await
+    }
+
+    /// Starts a server with a changed configuration. The test client carries an
+    /// admin token; `client_for` makes clients with other tokens.
+    pub async fn spawn_with(
+        backend: Backend,
+        database: TestDatabase,
+        configure: impl FnOnce(&str) -> Config,
+    ) -> Self {
+        let config = configure(&database.url);
         let app = Application::build(config).expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let mut conn = app.pool().get().expect("connection");
+        let (_, admin) =
+            chitieu::auth::create_token(&mut conn, "test-admin", Role::Admin, &[], "test")
+                .expect("admin token");
+        drop(conn);
+        let pool = app.pool().clone();
         tokio::spawn(app.run_until_stopped());
         Self {
             address,
             backend,
-            client: reqwest::Client::new(),
+            client: client_with(Some(&admin)),
+            anonymous: client_with(None),
+            pool,
             database,
         }
+    }
+
+    /// A token with this name, role and committees (codes).
+    pub fn token(&self, name: &str, role: Role, committees: &[&str]) -> String {
+        let mut conn = self.pool.get().expect("connection");
+        let ids: Vec<i64> = committees
+            .iter()
+            .map(|code| {
+                chitieu::db::committees::find_by_code(&mut conn, code)
+                    .unwrap()
+                    .expect("committee")
+                    .id
+            })
+            .collect();
+        chitieu::auth::create_token(&mut conn, name, role, &ids, "test")
+            .expect("token")
+            .1
+    }
+
+    /// A client that sends this token.
+    pub fn client_for(&self, token: &str) -> reqwest::Client {
+        client_with(Some(token))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -233,6 +291,18 @@ impl TestApp {
         assert_eq!(status, 200, "{body}");
         body["total"].as_i64().expect("total")
     }
+}
+
+fn client_with(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        let value = format!("Bearer {token}").parse().expect("header value");
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
 }
 
 pub async fn read(response: reqwest::Response) -> (u16, Value) {

@@ -8,5 +8,6 @@ mod committees;
 mod imports;
 mod observations;
 mod openapi;
+mod security;
 mod seed_figures;
 mod workflow;

@@ -20,6 +20,8 @@ async fn values_keep_every_digit_as_numbers_and_strings(backend: Backend) {
         ("975.9", "2030-Q2"),
         ("0.05", "2030-Q3"),
         ("14.644", "2030-Q4"),
+        ("0.0000", "2030-S1"),
+        ("-0.50", "2030-S2"),
     ];
     for (digits, period) in cases {
         // As a JSON number: written into the body text so no float is involved anywhere.

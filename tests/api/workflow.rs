@@ -3,6 +3,8 @@
 
 use serde_json::{json, Value};
 
+use chitieu::domain::role::Role;
+
 use crate::helpers::{assert_problem, Backend, TestApp};
 
 fn figure(period: &str, value: &str) -> Value {
@@ -78,10 +80,9 @@ async fn a_locked_period_refuses_writes_until_an_admin_lifts_the_lock(backend: B
         .await;
     assert_eq!(status, 201);
     let id = created["id"].as_i64().unwrap();
-    let (status, lock) = app
-        .client
+    let chief = app.client_for(&app.token("chief-statistician", Role::Admin, &[]));
+    let (status, lock) = chief
         .post(app.url("/api/v1/locks"))
-        .header("X-Chitieu-User", "chief-statistician")
         .json(&json!({"committee": "hanam-business-bloc", "period": "2022", "reason": "approved"}))
         .send()
         .await
