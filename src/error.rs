@@ -58,6 +58,7 @@ pub struct LockProblem {
     /// The locked period.
     pub period: String,
     pub locked_by: String,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub locked_at: chrono::NaiveDateTime,
     /// Why it was locked.
     pub note: Option<String>,

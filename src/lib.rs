@@ -17,6 +17,7 @@ pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod tabular;
+pub mod timestamp;
 
 pub use startup::Application;
 

@@ -50,7 +50,16 @@ use crate::routes;
         routes::analysis::target_progress,
         routes::analysis::dashboard,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError))
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        // Types of query parameters: utoipa refers to them without collecting them.
+        crate::domain::locale::Locale,
+        crate::routes::observations::Mode,
+        crate::db::imports::Strategy,
+        crate::analysis::comparisons::Basis,
+        crate::domain::series::Transform,
+    ))
 )]
 struct V1Api;
 

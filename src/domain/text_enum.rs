@@ -21,7 +21,7 @@ macro_rules! text_enum {
         $(#[$meta])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            serde::Serialize, serde::Deserialize,
         )]
         $vis enum $name {
             $( $(#[$variant_meta])* #[serde(rename = $text)] $variant ),+
@@ -49,6 +49,24 @@ macro_rules! text_enum {
                         expected: vec![$($text),+],
                     }),
                 }
+            }
+        }
+
+        // Written by hand: utoipa's derive does not see the serde renames of a
+        // macro-generated enum, and would document the Rust variant names.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .description(Some(concat!("A ", $what, ".")))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
 

@@ -34,7 +34,9 @@ pub struct Committee {
     pub kind: CommitteeKind,
     /// Code of the parent committee.
     pub parent: Option<String>,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub updated_at: NaiveDateTime,
 }
 

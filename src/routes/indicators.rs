@@ -41,7 +41,9 @@ pub struct Indicator {
     /// recomputed for longer periods and group totals.
     pub numerator: Option<String>,
     pub description: Option<String>,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub updated_at: NaiveDateTime,
 }
 

@@ -29,10 +29,12 @@ pub struct Lock {
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub locked_by: String,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub locked_at: NaiveDateTime,
     pub reason: Option<String>,
     /// Set once the lock was lifted.
     pub unlocked_by: Option<String>,
+    #[serde(serialize_with = "crate::timestamp::utc_opt")]
     pub unlocked_at: Option<NaiveDateTime>,
     pub active: bool,
 }

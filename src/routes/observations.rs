@@ -72,7 +72,9 @@ pub struct Observation {
     pub source_quote: Option<String>,
     /// Revision number; each change adds one.
     pub revision: i32,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -305,6 +307,7 @@ pub struct Revision {
     pub reported_share_qualifier: Option<String>,
     pub source: Option<String>,
     pub source_quote: Option<String>,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub changed_at: NaiveDateTime,
     pub changed_by: String,
     pub reason: Option<String>,

@@ -24,6 +24,7 @@ pub struct Source {
     pub published_on: Option<NaiveDate>,
     pub url: Option<String>,
     pub author: Option<String>,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub created_at: NaiveDateTime,
 }
 

@@ -44,7 +44,9 @@ pub struct Target {
     pub source: Option<String>,
     pub source_quote: Option<String>,
     pub revision: i32,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -93,6 +95,7 @@ pub struct TargetRevision {
     #[schema(value_type = Option<String>)]
     pub previous_value: Option<Decimal>,
     pub assigned_by: Option<String>,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub changed_at: NaiveDateTime,
     pub changed_by: String,
     pub reason: Option<String>,

@@ -29,8 +29,10 @@ pub struct Token {
     pub prefix: String,
     /// Committees an editor may write for (and their sub-committees).
     pub committees: Vec<String>,
+    #[serde(serialize_with = "crate::timestamp::utc")]
     pub created_at: NaiveDateTime,
     pub created_by: String,
+    #[serde(serialize_with = "crate::timestamp::utc_opt")]
     pub revoked_at: Option<NaiveDateTime>,
 }
 

@@ -488,3 +488,43 @@ async fn a_killed_import_leaves_all_or_nothing(backend: Backend) {
 }
 
 crate::both_backends!(a_killed_import_leaves_all_or_nothing);
+
+/// SIGTERM lets the request in flight finish before the server exits.
+async fn sigterm_drains_requests_in_flight(backend: Backend) {
+    let database = TestDatabase::create(backend);
+    let mut server = ServerProcess::start(&database.url).await;
+    let token = admin_token(&database.url);
+    let before = total(&server.address).await;
+    const ROWS: i64 = 40_000;
+    let mut csv = String::from("committee,indicator,period,breakdown,value\n");
+    for i in 0..ROWS {
+        csv.push_str(&format!("hanam-business-bloc,revenue,2024,row=r{i},{i}\n"));
+    }
+    let upload = tokio::spawn(
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/imports", server.address))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send(),
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let pid = server.child.id().to_string();
+    let signal = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(signal.success());
+    let response = upload
+        .await
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert_eq!(response.status().as_u16(), 200);
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "a clean exit after SIGTERM, got {exit}");
+    drop(server);
+    let restarted = ServerProcess::start(&database.url).await;
+    assert_eq!(total(&restarted.address).await, before + ROWS);
+}
+
+crate::both_backends!(sigterm_drains_requests_in_flight);
