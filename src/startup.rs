@@ -59,7 +59,11 @@ pub fn prepare_database(pool: &Pool, config: &Config) -> Result<(), anyhow::Erro
         if applied > 0 {
             tracing::info!(applied, "migrations applied");
         }
-        if config.seed_on_start {
+        if config.seed_on_start && !config.seed_dir.is_dir() {
+            // A binary deployed without the repository has no seed data; that is
+            // not a reason to refuse to start.
+            tracing::warn!(dir = %config.seed_dir.display(), "no seed data directory; nothing seeded");
+        } else if config.seed_on_start {
             let report = seed::load_dir(conn, &config.seed_dir)?;
             tracing::info!(?report, dir = %config.seed_dir.display(), "seed data loaded");
         }
