@@ -1,4 +1,8 @@
-//! Committees, groups and indicators an analysis request names, resolved once.
+//! Committees, groups and indicators an analysis request names.
+//!
+//! Indicators (a few dozen) are read whole; committees (hundreds) are read
+//! only as a request names them, since reading every committee on every
+//! request cost more than the figures themselves (bench/RESULTS.md).
 
 use std::collections::HashMap;
 
@@ -7,36 +11,42 @@ use crate::db::{self, AnyConnection};
 use crate::domain::code::{CommitteeCode, GroupCode, IndicatorCode};
 use crate::error::ApiError;
 
-/// Every committee and indicator by id and code (small tables, read once per request).
+/// Indicators by id, and the codes of the committees met so far.
 pub struct Catalog {
-    pub committees: Vec<(i64, String)>,
     pub indicators: Vec<IndicatorRow>,
-    committee_ids: HashMap<String, i64>,
+    committee_codes: HashMap<i64, String>,
 }
 
 impl Catalog {
     pub fn load(conn: &mut AnyConnection) -> Result<Self, ApiError> {
-        let committees: Vec<(i64, String)> = db::committees::list(conn)?
-            .into_iter()
-            .map(|c| (c.id, c.code))
-            .collect();
-        let committee_ids = committees
-            .iter()
-            .map(|(id, code)| (code.clone(), *id))
-            .collect();
         Ok(Self {
-            committees,
             indicators: db::indicators::list(conn)?,
-            committee_ids,
+            committee_codes: HashMap::new(),
         })
     }
 
+    /// The code of a committee met through this catalog (see [`Catalog::learn_codes`]).
     pub fn committee_code(&self, id: i64) -> &str {
-        self.committees
-            .iter()
-            .find(|(c, _)| *c == id)
-            .map(|(_, code)| code.as_str())
+        self.committee_codes
+            .get(&id)
+            .map(String::as_str)
             .unwrap_or_default()
+    }
+
+    /// Reads the codes of these committees, for [`Catalog::committee_code`].
+    pub fn learn_codes(&mut self, conn: &mut AnyConnection, ids: &[i64]) -> Result<(), ApiError> {
+        let mut unknown: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.committee_codes.contains_key(id))
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        if !unknown.is_empty() {
+            self.committee_codes
+                .extend(db::committees::codes_by_id(conn, &unknown)?);
+        }
+        Ok(())
     }
 
     pub fn indicator(&self, id: i64) -> Option<&IndicatorRow> {
@@ -44,16 +54,21 @@ impl Catalog {
     }
 
     /// Resolves comma-separated committee codes (query parameter `field`).
-    pub fn committees_named(&self, field: &str, raw: &str) -> Result<Vec<(i64, String)>, ApiError> {
+    pub fn committees_named(
+        &mut self,
+        conn: &mut AnyConnection,
+        field: &str,
+        raw: &str,
+    ) -> Result<Vec<(i64, String)>, ApiError> {
         let mut found = Vec::new();
         for code in raw.split(',').map(str::trim).filter(|c| !c.is_empty()) {
             let code = CommitteeCode::parse(code)
                 .map_err(|e| ApiError::invalid_parameter(field, "invalid_code", e.to_string()))?;
-            let id = self
-                .committee_ids
-                .get(code.as_str())
+            let committee = db::committees::find_by_code(conn, code.as_str())?
                 .ok_or_else(|| ApiError::not_found(format!("no committee has code \"{code}\"")))?;
-            found.push((*id, code.to_string()));
+            self.committee_codes
+                .insert(committee.id, committee.code.clone());
+            found.push((committee.id, committee.code));
         }
         Ok(found)
     }
@@ -76,7 +91,7 @@ impl Catalog {
 
     /// The members of a group, by code.
     pub fn group_members(
-        &self,
+        &mut self,
         conn: &mut AnyConnection,
         raw: &str,
     ) -> Result<Vec<(i64, String)>, ApiError> {
@@ -84,15 +99,17 @@ impl Catalog {
             .map_err(|e| ApiError::invalid_parameter("group", "invalid_code", e.to_string()))?;
         let group = db::groups::find_by_code(conn, code.as_str())?
             .ok_or_else(|| ApiError::not_found(format!("no group has code \"{code}\"")))?;
-        Ok(db::groups::members(conn, group.id)?
+        let members: Vec<(i64, String)> = db::groups::members(conn, group.id)?
             .into_iter()
             .map(|c| (c.id, c.code))
-            .collect())
+            .collect();
+        self.committee_codes.extend(members.iter().cloned());
+        Ok(members)
     }
 
     /// The committees a request names by `committee` or `group` (exactly one of them).
     pub fn committees_or_group(
-        &self,
+        &mut self,
         conn: &mut AnyConnection,
         committee: Option<&str>,
         group: Option<&str>,
@@ -101,7 +118,7 @@ impl Catalog {
             committee.filter(|c| !c.trim().is_empty()),
             group.filter(|g| !g.trim().is_empty()),
         ) {
-            (Some(committee), None) => self.committees_named("committee", committee),
+            (Some(committee), None) => self.committees_named(conn, "committee", committee),
             (None, Some(group)) => self.group_members(conn, group),
             (Some(_), Some(_)) => Err(ApiError::invalid_parameter(
                 "group",

@@ -58,7 +58,7 @@ fn exactish(q: Qualifier) -> bool {
 /// Every check that can be made on the figures of these committees and period.
 pub fn run_checks(
     conn: &mut AnyConnection,
-    catalog: &Catalog,
+    catalog: &mut Catalog,
     committee_ids: &[i64],
     period: Option<&PeriodCode>,
 ) -> Result<Vec<Check>, ApiError> {
@@ -77,6 +77,8 @@ pub fn run_checks(
             ..Selection::default()
         },
     )?;
+    let row_committees: Vec<i64> = rows.iter().map(|r| r.committee_id).collect();
+    catalog.learn_codes(conn, &row_committees)?;
     let key = |r: &ObservationRow| {
         (
             r.committee_id,

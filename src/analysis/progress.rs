@@ -73,12 +73,14 @@ fn applicable<'a>(
 /// target's own period.
 pub fn progress_report(
     conn: &mut AnyConnection,
-    catalog: &Catalog,
+    catalog: &mut Catalog,
     committee_ids: &[i64],
     indicator_ids: &[i64],
     period: Option<&PeriodCode>,
 ) -> Result<Vec<TargetProgress>, ApiError> {
     let targets = db::targets::select_rows(conn, committee_ids, indicator_ids)?;
+    let target_committees: Vec<i64> = targets.iter().map(|t| t.committee_id).collect();
+    catalog.learn_codes(conn, &target_committees)?;
     // (committee, indicator, period judged, target)
     let mut jobs: Vec<(PeriodCode, &TargetRow)> = Vec::new();
     match period {

@@ -183,18 +183,36 @@ pub fn build_series(
     if let Some((n, d)) = ratio_parts {
         indicator_ids.extend([n.id, d.id]);
     }
-    let rows = select_rows(
+    let committee_ids: Vec<i64> = request.committees.iter().map(|(id, _)| *id).collect();
+    // Most series are stored at the frequency asked for: read exactly those
+    // periods first, and the whole range (for aggregation) only if some are missing.
+    let exact = select_rows(
         conn,
         &Selection {
-            committee_ids: request.committees.iter().map(|(id, _)| *id).collect(),
-            indicator_ids,
-            starts_from: Some(start),
-            ends_by: Some(end),
+            committee_ids: committee_ids.clone(),
+            indicator_ids: vec![request.indicator.id],
+            period_codes: extended.iter().map(PeriodCode::code).collect(),
             totals_only: true,
             as_of: request.as_of,
             ..Selection::default()
         },
     )?;
+    let rows = if exact.len() == committee_ids.len() * extended.len() {
+        exact
+    } else {
+        select_rows(
+            conn,
+            &Selection {
+                committee_ids,
+                indicator_ids,
+                starts_from: Some(start),
+                ends_by: Some(end),
+                totals_only: true,
+                as_of: request.as_of,
+                ..Selection::default()
+            },
+        )?
+    };
     let mut points: HashMap<(i64, i64), Points> = HashMap::new();
     for row in &rows {
         points

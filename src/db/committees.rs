@@ -148,3 +148,11 @@ fn find_by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<CommitteeRow> {
         .select(CommitteeRow::as_select())
         .get_result(conn)
 }
+
+/// Codes of these committees, by id.
+pub fn codes_by_id(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    committees::table
+        .filter(committees::id.eq_any(ids))
+        .select((committees::id, committees::code))
+        .load(conn)
+}

@@ -99,7 +99,7 @@ pub async fn year_over_year(
     let indicator = required("indicator", query.indicator.as_deref())?.to_owned();
     let as_of = super::as_of_param(query.as_of.as_deref())?;
     let report = with_conn(&pool, move |conn| {
-        let catalog = Catalog::load(conn)?;
+        let mut catalog = Catalog::load(conn)?;
         let committees = catalog.committees_or_group(
             conn,
             query.committee.as_deref(),
@@ -179,7 +179,7 @@ pub async fn series(
         ));
     }
     let series = with_conn(&pool, move |conn| {
-        let catalog = Catalog::load(conn)?;
+        let mut catalog = Catalog::load(conn)?;
         let committees = catalog.committees_or_group(
             conn,
             query.committee.as_deref(),
@@ -255,16 +255,16 @@ pub async fn checks(
     let period = period_param("period", query.period.as_deref())?;
     let include_consistent = query.include_consistent.unwrap_or(false);
     let report = with_conn(&pool, move |conn| {
-        let catalog = Catalog::load(conn)?;
+        let mut catalog = Catalog::load(conn)?;
         let committee_ids: Vec<i64> = match query.committee.as_deref() {
             Some(raw) => catalog
-                .committees_named("committee", raw)?
+                .committees_named(conn, "committee", raw)?
                 .into_iter()
                 .map(|(id, _)| id)
                 .collect(),
             None => Vec::new(),
         };
-        let all = run_checks(conn, &catalog, &committee_ids, period.as_ref())?;
+        let all = run_checks(conn, &mut catalog, &committee_ids, period.as_ref())?;
         let inconsistent = all
             .iter()
             .filter(|c| c.verdict == Verdict::Inconsistent)
@@ -322,10 +322,10 @@ pub async fn target_progress(
     let query = query.into_inner();
     let period = period_param("period", query.period.as_deref())?;
     let report = with_conn(&pool, move |conn| {
-        let catalog = Catalog::load(conn)?;
+        let mut catalog = Catalog::load(conn)?;
         let committee_ids: Vec<i64> = match query.committee.as_deref() {
             Some(raw) => catalog
-                .committees_named("committee", raw)?
+                .committees_named(conn, "committee", raw)?
                 .into_iter()
                 .map(|(id, _)| id)
                 .collect(),
@@ -342,7 +342,7 @@ pub async fn target_progress(
         Ok(ProgressReport {
             items: progress_report(
                 conn,
-                &catalog,
+                &mut catalog,
                 &committee_ids,
                 &indicator_ids,
                 period.as_ref(),
@@ -405,8 +405,8 @@ pub async fn dashboard(
     let code = code.into_inner();
     let period = required_period("period", query.period.as_deref())?;
     let board = with_conn(&pool, move |conn| {
-        let catalog = Catalog::load(conn)?;
-        let committee = catalog.committees_named("code", &code)?.remove(0);
+        let mut catalog = Catalog::load(conn)?;
+        let committee = catalog.committees_named(conn, "code", &code)?.remove(0);
         // Indicators with a figure for the period, or a target that covers it.
         let figures = select_rows(
             conn,
@@ -417,7 +417,7 @@ pub async fn dashboard(
                 ..Selection::default()
             },
         )?;
-        let progress = progress_report(conn, &catalog, &[committee.0], &[], Some(&period))?;
+        let progress = progress_report(conn, &mut catalog, &[committee.0], &[], Some(&period))?;
         let mut indicators: Vec<_> = catalog
             .indicators
             .iter()
