@@ -79,15 +79,31 @@ pub struct Config {
     pub public_read: bool,
     /// Origins allowed to call the API from a browser (`CHITIEU_CORS_ORIGINS`, comma-separated).
     pub cors_origins: Vec<String>,
+    /// Memory for analysis answers kept while the data is unchanged (SQLite;
+    /// `CHITIEU_ANSWER_CACHE_MIB`, default 8, 0 turns it off).
+    pub answer_cache_bytes: usize,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "chitieu.db";
+
+/// Pooled connections unless `DATABASE_POOL_SIZE` says otherwise. SQLite
+/// reads run in this process on its cores, and each connection keeps its own
+/// page cache: past 4 connections on the 2-core benchmark machine, memory at
+/// 32 concurrent group totals grew (50 → 69 MiB at 8) for no throughput
+/// (bench/RESULTS.md). PostgreSQL connections wait on the network, so more
+/// of them keep the server busy.
+fn default_pool_size(url: &DatabaseUrl) -> u64 {
+    match url {
+        DatabaseUrl::Sqlite(_) => 4,
+        DatabaseUrl::Postgres(_) => 8,
+    }
+}
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 
 impl Config {
     /// Reads `DATABASE_URL`, `BIND_ADDR`, `DATABASE_POOL_SIZE`, `CHITIEU_SEED`,
     /// `CHITIEU_SEED_DIR`, `CHITIEU_MAX_BODY_BYTES`, `CHITIEU_MAX_IMPORT_BYTES`, `CHITIEU_WORKERS`,
-    /// `CHITIEU_PUBLIC_READ` and `CHITIEU_CORS_ORIGINS`.
+    /// `CHITIEU_PUBLIC_READ`, `CHITIEU_CORS_ORIGINS` and `CHITIEU_ANSWER_CACHE_MIB`.
     pub fn from_env() -> Result<Self, anyhow::Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let database_url = DatabaseUrl::parse(
@@ -117,10 +133,13 @@ impl Config {
             }
         };
         let seed_on_start = flag("CHITIEU_SEED", true)?;
+        let pool_size = u32::try_from(
+            number("DATABASE_POOL_SIZE", default_pool_size(&database_url))?.clamp(1, 256),
+        )?;
         Ok(Self {
             database_url,
             bind_addr,
-            pool_size: u32::try_from(number("DATABASE_POOL_SIZE", 8)?.clamp(1, 256))?,
+            pool_size,
             seed_on_start,
             seed_dir: var("CHITIEU_SEED_DIR")
                 .map(Into::into)
@@ -132,6 +151,9 @@ impl Config {
                 1024 * 1024 * 1024,
             )?)?,
             public_read: flag("CHITIEU_PUBLIC_READ", true)?,
+            answer_cache_bytes: usize::try_from(number("CHITIEU_ANSWER_CACHE_MIB", 8)?.min(4096))?
+                * 1024
+                * 1024,
             cors_origins: var("CHITIEU_CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')

@@ -280,9 +280,10 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => Self::conflict(
                 format!("other records still refer to this one ({})", info.message()),
             ),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                Self::Unavailable(info.message().to_owned())
-            }
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Self::Unavailable(info.message().to_owned()),
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::{caveats, FigureView};
 use crate::db::indicators::IndicatorRow;
-use crate::db::observations::{select_rows, ObservationRow, Selection};
+use crate::db::observations::{pair_by_codes, select_rows, ObservationRow, Selection};
 use crate::db::AnyConnection;
 use crate::domain::comparison::{
     check_reported, display_percent, implied_previous, percent_change, ReportedCheck,
@@ -132,6 +132,38 @@ pub fn compare(
         }
     }
     Ok(comparisons)
+}
+
+/// The comparison of one committee × indicator, both named by (parsed) code,
+/// in one statement ([`pair_by_codes`]). `None` when neither figure is
+/// stored: the general path then tells an unknown code from a missing figure.
+pub fn compare_pair(
+    conn: &mut AnyConnection,
+    committee: &str,
+    indicator: &str,
+    period: &PeriodCode,
+    basis: Basis,
+) -> Result<Option<Comparison>, ApiError> {
+    let base = base_period(period, basis)?;
+    let (current_code, base_code) = (period.code(), base.code());
+    let rows = pair_by_codes(conn, committee, indicator, [&current_code, &base_code])?;
+    let Some((_, indicator_row)) = rows.first() else {
+        return Ok(None);
+    };
+    let find = |code: &str| {
+        rows.iter()
+            .map(|(row, _)| row)
+            .find(|row| row.period_code.code() == code)
+    };
+    Ok(Some(compare_one(
+        committee,
+        indicator_row,
+        period,
+        &base,
+        basis,
+        find(&current_code),
+        find(&base_code),
+    )))
 }
 
 /// The comparison of two (possibly missing) figures.

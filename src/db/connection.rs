@@ -1,6 +1,7 @@
 //! One connection type for both backends, a pool, and the write-transaction rule.
 
-use std::time::Duration;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
@@ -39,12 +40,16 @@ impl AnyConnection {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path)?;
                 // WAL lets readers run beside a writer; busy_timeout makes a second
-                // writer wait instead of failing with "database is locked".
+                // writer wait instead of failing with "database is locked". Each
+                // connection has its own page cache: 1 MiB (SQLite's default is
+                // 2) keeps the serving process under its memory target; the
+                // operating system caches the file anyway.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL;
                      PRAGMA busy_timeout = 10000;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA cache_size = -1024;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(Self::Sqlite(conn))
@@ -60,6 +65,42 @@ impl AnyConnection {
     }
 }
 
+/// A pooled connection, with what the pool needs to decide whether to test it.
+pub struct PoolConnection {
+    conn: AnyConnection,
+    /// When it last went back to the pool.
+    returned_at: Instant,
+    /// A query on it failed because the server closed it: drop it.
+    lost: bool,
+}
+
+impl PoolConnection {
+    /// Marks the connection as lost: the pool drops it when it comes back.
+    pub fn discard(&mut self) {
+        self.lost = true;
+    }
+}
+
+impl Deref for PoolConnection {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for PoolConnection {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
+/// A connection back in the pool for less than this is handed out again
+/// without a test query. Testing every checkout (r2d2's default) cost a
+/// round trip per request, as much as the query the request came for
+/// (bench/RESULTS.md); a connection that sat idle, the ones a database
+/// restart leaves dead, is still tested.
+const TRUST_RECENTLY_USED: Duration = Duration::from_secs(1);
+
 /// r2d2 manager that opens [`AnyConnection`]s for one URL.
 #[derive(Debug, Clone)]
 pub struct AnyConnectionManager {
@@ -67,20 +108,30 @@ pub struct AnyConnectionManager {
 }
 
 impl ManageConnection for AnyConnectionManager {
-    type Connection = AnyConnection;
+    type Connection = PoolConnection;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, Self::Error> {
-        AnyConnection::open(&self.url).map_err(diesel::r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PoolConnection, Self::Error> {
+        let conn = AnyConnection::open(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?;
+        Ok(PoolConnection {
+            conn,
+            returned_at: Instant::now(),
+            lost: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, conn: &mut PoolConnection) -> Result<(), Self::Error> {
+        if conn.returned_at.elapsed() < TRUST_RECENTLY_USED {
+            return Ok(());
+        }
+        conn.conn
+            .batch_execute("SELECT 1")
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        <AnyConnection as diesel::r2d2::R2D2Connection>::is_broken(conn)
+    fn has_broken(&self, conn: &mut PoolConnection) -> bool {
+        conn.returned_at = Instant::now();
+        conn.lost || <AnyConnection as diesel::r2d2::R2D2Connection>::is_broken(&mut conn.conn)
     }
 }
 

@@ -15,7 +15,7 @@ pub mod tokens;
 
 pub use connection::{
     build_pool, run_migrations, with_startup_lock, write_transaction, AnyConnection, BackendKind,
-    Pool, PooledConnection,
+    Pool, PoolConnection, PooledConnection,
 };
 
 /// The current time as stored: UTC, microsecond precision on both backends.

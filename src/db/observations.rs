@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::connection::MultiBackend;
 use super::decimal::StoredDecimal;
+use super::indicators::IndicatorRow;
 use super::locks::{self, LockRow};
 use super::schema::{committees, indicators, observation_revisions, observations, sources};
 use super::{write_transaction, AnyConnection};
@@ -667,6 +668,44 @@ pub fn revisions(
         .order(observation_revisions::revision)
         .select((RevisionRow::as_select(), sources::code.nullable()))
         .load(conn)
+}
+
+/// The total figures of one committee × indicator, both named by code, for
+/// two periods, each with its indicator: a whole year-on-year comparison in
+/// one statement.
+///
+/// It runs on the backend's own connection, not through [`AnyConnection`]:
+/// diesel's `MultiConnection` writes a statement's SQL out again on every
+/// call, which cost a quarter of a request's time (perf, bench/RESULTS.md);
+/// the backend's connection finds a statement of static shape in its cache
+/// by type, so this one is prepared once per connection.
+pub fn pair_by_codes(
+    conn: &mut AnyConnection,
+    committee: &str,
+    indicator: &str,
+    periods: [&str; 2],
+) -> QueryResult<Vec<(ObservationRow, IndicatorRow)>> {
+    macro_rules! statement {
+        () => {
+            observations::table
+                .inner_join(committees::table)
+                .inner_join(indicators::table)
+                .filter(committees::code.eq(committee))
+                .filter(indicators::code.eq(indicator))
+                .filter(
+                    observations::period_code
+                        .eq(periods[0])
+                        .or(observations::period_code.eq(periods[1])),
+                )
+                .filter(observations::breakdown.eq(""))
+                .filter(observations::deleted_at.is_null())
+                .select((ObservationRow::as_select(), IndicatorRow::as_select()))
+        };
+    }
+    match conn {
+        AnyConnection::Sqlite(conn) => statement!().load(conn),
+        AnyConnection::Postgres(conn) => statement!().load(conn),
+    }
 }
 
 /// Which live figures an analysis reads; an empty list does not filter.

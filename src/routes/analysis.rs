@@ -6,15 +6,17 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
+use super::answer_cache::{answer, AnswerCache};
 use super::with_conn;
 use crate::analysis::catalog::Catalog;
 use crate::analysis::checks::{run_checks, Check};
-use crate::analysis::comparisons::{base_period, compare, Basis, Comparison};
+use crate::analysis::comparisons::{base_period, compare, compare_pair, Basis, Comparison};
 use crate::analysis::progress::{progress_report, TargetProgress};
 use crate::analysis::series::{build_series, Series, SeriesRequest};
 use crate::analysis::FigureView;
 use crate::db::observations::{select_rows, Selection};
 use crate::db::Pool;
+use crate::domain::code::{CommitteeCode, IndicatorCode};
 use crate::domain::comparison::Verdict;
 use crate::domain::period::{Frequency, PeriodCode};
 use crate::domain::series::Transform;
@@ -41,6 +43,12 @@ fn required_period(field: &str, raw: Option<&str>) -> Result<PeriodCode, ApiErro
     period_param(field, raw)?.ok_or_else(|| {
         ApiError::invalid_parameter(field, "missing_parameter", format!("{field} is required"))
     })
+}
+
+/// The one code a list parameter holds, if it holds exactly one.
+fn single_code(raw: Option<&str>) -> Option<&str> {
+    let raw = raw?.trim();
+    (!raw.is_empty() && !raw.contains(',')).then_some(raw)
 }
 
 fn required<'a>(field: &str, raw: Option<&'a str>) -> Result<&'a str, ApiError> {
@@ -90,6 +98,8 @@ pub struct ComparisonReport {
 #[get("/comparisons/yoy")]
 pub async fn year_over_year(
     pool: web::Data<Pool>,
+    answers: web::Data<AnswerCache>,
+    request: HttpRequest,
     query: web::Query<ComparisonQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
@@ -98,7 +108,29 @@ pub async fn year_over_year(
     let base = base_period(&period, basis)?;
     let indicator = required("indicator", query.indicator.as_deref())?.to_owned();
     let as_of = super::as_of_param(query.as_of.as_deref())?;
-    let report = with_conn(&pool, move |conn| {
+    // One committee and one indicator (what a dashboard tile asks): one statement.
+    let pair = single_code(query.committee.as_deref())
+        .zip(single_code(Some(&indicator)))
+        .filter(|_| as_of.is_none() && query.group.as_deref().is_none_or(|g| g.trim().is_empty()))
+        .and_then(|(committee, indicator)| {
+            Some((
+                CommitteeCode::parse(committee).ok()?,
+                IndicatorCode::parse(indicator).ok()?,
+            ))
+        });
+    let compute = with_conn(&pool, move |conn| {
+        if let Some((committee, indicator)) = &pair {
+            if let Some(item) =
+                compare_pair(conn, committee.as_str(), indicator.as_str(), &period, basis)?
+            {
+                return Ok(ComparisonReport {
+                    period: period.code(),
+                    base_period: base.code(),
+                    basis,
+                    items: vec![item],
+                });
+            }
+        }
         let mut catalog = Catalog::load(conn)?;
         let committees = catalog.committees_or_group(
             conn,
@@ -113,9 +145,11 @@ pub async fn year_over_year(
             basis,
             items,
         })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(report))
+    });
+    let body = answer(&answers, &request, compute).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 /// Parameters of a series.
@@ -398,13 +432,14 @@ pub struct Dashboard {
 #[get("/committees/{code}/dashboard")]
 pub async fn dashboard(
     pool: web::Data<Pool>,
+    answers: web::Data<AnswerCache>,
     request: HttpRequest,
     code: web::Path<String>,
     query: web::Query<DashboardQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
     let period = required_period("period", query.period.as_deref())?;
-    let board = with_conn(&pool, move |conn| {
+    let compute = with_conn(&pool, move |conn| {
         let mut catalog = Catalog::load(conn)?;
         let committee = catalog.committees_named(conn, "code", &code)?.remove(0);
         // Indicators with a figure for the period, or a target that covers it.
@@ -456,9 +491,8 @@ pub async fn dashboard(
             period: period.code(),
             items,
         })
-    })
-    .await?;
-    let body = serde_json::to_vec(&board).map_err(|e| ApiError::Internal(e.into()))?;
+    });
+    let body = answer(&answers, &request, compute).await?;
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
     let matches = request
         .headers()

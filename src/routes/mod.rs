@@ -2,6 +2,7 @@
 //! call `ingest`/`db` on a blocking thread, and shape the answer.
 
 pub mod analysis;
+pub mod answer_cache;
 pub mod committees;
 pub mod groups;
 pub mod health;
@@ -50,7 +51,12 @@ where
     let pool = pool.clone();
     web::block(move || {
         let mut conn = pool.get()?;
-        work(&mut conn)
+        let result = work(&mut conn);
+        if matches!(result, Err(ApiError::Unavailable(_))) {
+            // The server closed this connection: the pool must not hand it out again.
+            conn.discard();
+        }
+        result
     })
     .await?
 }

@@ -161,6 +161,56 @@ async fn year_on_year_compares_checks_reported_changes_and_implies_missing_value
     }
 }
 
+/// One committee × indicator is read by a single statement of its own
+/// (`pair_by_codes`); it must answer exactly as the general path does for the
+/// same pair in a list, and see deletions and new figures at once.
+async fn one_pair_answers_as_in_a_list_and_sees_every_change(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hp = "haiphong-business-bloc";
+    enter(&app, hp, "revenue", "2020", "25720").await;
+    let single = |period: &str| {
+        format!("/api/v1/comparisons/yoy?committee={hp}&indicator=revenue&period={period}")
+    };
+    let listed = |period: &str| {
+        format!("/api/v1/comparisons/yoy?committee={hp},thaibinh-business-bloc&indicator=revenue,budget_contribution&period={period}")
+    };
+    for period in ["2021", "2022-Q1", "2020", "2019"] {
+        let one = ok(&app, &single(period)).await;
+        let list = ok(&app, &listed(period)).await;
+        assert_eq!(one["items"].as_array().unwrap().len(), 1);
+        assert_eq!(one["items"][0], list["items"][0], "{period}");
+        assert_eq!(one["base_period"], list["base_period"]);
+    }
+    let one = ok(&app, &single("2021")).await;
+    assert_eq!(one["items"][0]["previous"]["value"], "25720");
+    assert_eq!(one["items"][0]["committee"], hp);
+    assert_eq!(one["items"][0]["unit"], list_unit(&app).await);
+
+    // Deleting the 2020 figure: the comparison falls back to the implied value.
+    let (_, page) = app
+        .get_json(&format!(
+            "/api/v1/observations?committee={hp}&indicator=revenue&period=2020"
+        ))
+        .await;
+    let id = page["items"][0]["id"].as_i64().expect("the 2020 figure");
+    let (status, _) = app.delete(&format!("/api/v1/observations/{id}")).await;
+    assert!(status == 200 || status == 204, "delete: {status}");
+    let one = ok(&app, &single("2021")).await;
+    assert!(one["items"][0]["previous"].is_null());
+    assert_eq!(one["items"][0]["implied_previous"]["value"], "25720.5");
+
+    // Neither figure stored: still one item, with notes, not an error.
+    let one = ok(&app, &single("2016")).await;
+    assert!(one["items"][0]["current"].is_null());
+    assert!(note_mentions(&one["items"][0], "no figure"));
+}
+
+async fn list_unit(app: &TestApp) -> Value {
+    let (status, body) = app.get_json("/api/v1/indicators/revenue").await;
+    assert_eq!(status, 200, "{body}");
+    body["unit"].clone()
+}
+
 async fn series_aggregate_by_measure_kind_and_transform(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let tb = "thaibinh-business-bloc";
@@ -509,6 +559,7 @@ async fn a_dashboard_answers_in_one_call_and_304_while_nothing_changes(backend: 
 
 crate::both_backends!(
     year_on_year_compares_checks_reported_changes_and_implies_missing_values,
+    one_pair_answers_as_in_a_list_and_sees_every_change,
     series_aggregate_by_measure_kind_and_transform,
     checks_list_every_disagreement_between_reported_and_computed,
     target_progress_is_direction_aware_and_pro_rata,

@@ -141,6 +141,7 @@ pub fn test_config(database_url: &str) -> Config {
         seed_on_start: true,
         seed_dir: chitieu::config::default_seed_dir(),
         max_body_bytes: 256 * 1024,
+        answer_cache_bytes: 1024 * 1024,
         workers: 1,
         max_import_bytes: 64 * 1024 * 1024,
         public_read: true,

@@ -346,6 +346,34 @@ async fn two_instances_share_one_database(backend: Backend) {
             .collect();
         assert_eq!(values, ["10", "20"]);
     }
+    // An answer one instance keeps (the SQLite answer cache) gives way to a
+    // figure the other writes: each sees the other's commits at once.
+    let yoy =
+        "/api/v1/comparisons/yoy?committee=phutho-business-bloc&indicator=revenue&period=2026-Q2";
+    let dashboard = "/api/v1/committees/phutho-business-bloc/dashboard?period=2026-Q2";
+    for path in [yoy, yoy, dashboard] {
+        let (status, _) = first.get_json(path).await;
+        assert_eq!(status, 200);
+    }
+    let (status, _) = second
+        .post_json(
+            "/api/v1/observations",
+            &figure("phutho-business-bloc", "2026-Q2", "30"),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, answer) = first.get_json(yoy).await;
+    assert_eq!(answer["items"][0]["current"]["value"], "30", "{answer}");
+    assert_eq!(answer["items"][0]["percent_change"], "50");
+    let (_, board) = first.get_json(dashboard).await;
+    let revenue = board["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["indicator"] == "revenue")
+        .expect("revenue on the dashboard");
+    assert_eq!(revenue["figure"]["value"], "30", "{board}");
+
     // A conflict across instances is still a conflict.
     let response = second
         .post_raw(
