@@ -73,6 +73,16 @@ struct Args {
     /// databases (ALTER DATABASE … SET log_min_duration_statement) to the PostgreSQL server log.
     #[arg(long)]
     pg_log_min_duration_ms: Option<u64>,
+    /// Measure only this part: `import` stops after the import and its baseline.
+    #[arg(long, value_enum)]
+    only: Option<Only>,
+}
+
+/// A part of the benchmark that can be run alone (`--only`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Only {
+    /// The import through the API and its baseline (steps 1 and 2).
+    Import,
 }
 
 // ---------------------------------------------------------------------------
@@ -1040,6 +1050,20 @@ impl Db {
                 })
             }
         }
+    }
+
+    /// PostgreSQL: a new database made from `template` (which nobody may be using).
+    fn create_from_template(args: &Args, name: &str, template: &Db) -> Result<Db> {
+        let db = Db::create(Backend::Postgres, args, Path::new("."), name)?;
+        let (Some(new), Some(from)) = (&db.pg_name, &template.pg_name) else {
+            bail!("create_from_template is for PostgreSQL databases");
+        };
+        psql(&args.pg_url, &format!("DROP DATABASE {new}"))?;
+        psql(
+            &args.pg_url,
+            &format!("CREATE DATABASE {new} TEMPLATE {from}"),
+        )?;
+        Ok(db)
     }
 
     /// Runs SQL, returns the rows as text (`|`-separated for SQLite and psql -tA).
@@ -2123,27 +2147,30 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
             }
         }
     }
+    // Each baseline run loads into the real `observations` table of a database
+    // with the same reference data (same ids) as the one the API filled, and
+    // with no observation or revision: indexes, the unique key and the foreign
+    // keys all apply, as they do for the API.
     let mut base_rates = Vec::new();
     let baseline_label;
     match backend {
         Backend::Postgres => {
-            baseline_label = "psql `\\copy` into a copy of `observations`".to_string();
-            let copy = Db::create(backend, args, &ctx.work, "copy")?;
-            run(Command::new(&ctx.bin)
-                .arg("migrate")
-                .env("DATABASE_URL", &copy.url)
-                .env("RUST_LOG", "warn"))?;
-            copy.sql("CREATE TABLE bench_copy (LIKE observations INCLUDING DEFAULTS)")?;
+            baseline_label =
+                "psql `\\copy` into `observations` (same indexes, key and foreign keys)"
+                    .to_string();
+            // A copy of the API's database (the server is stopped, so it can be a
+            // template), emptied of observations and revisions before each run.
+            let copy = Db::create_from_template(args, "copy", &db)?;
             for r in 1..=import_runs {
-                copy.sql("TRUNCATE bench_copy")?;
+                copy.sql("TRUNCATE observation_revisions, observations RESTART IDENTITY")?;
                 let cmd = format!(
-                    "\\copy bench_copy ({BASELINE_COLUMNS}) FROM '{}' WITH (FORMAT csv, HEADER true)",
+                    "\\copy observations ({BASELINE_COLUMNS}) FROM '{}' WITH (FORMAT csv, HEADER true)",
                     baseline_csv.display()
                 );
                 let t = Instant::now();
                 psql(&copy.url, &cmd)?;
                 let took = t.elapsed().as_secs_f64();
-                let count = copy.scalar("SELECT count(*) FROM bench_copy")?;
+                let count = copy.scalar("SELECT count(*) FROM observations")?;
                 if count != ctx.data.rows.to_string() {
                     bail!("\\copy loaded {count} rows, expected {}", ctx.data.rows);
                 }
@@ -2155,16 +2182,55 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
             }
         }
         Backend::Sqlite => {
-            baseline_label = "`sqlite3 .import` in one transaction".to_string();
+            baseline_label =
+                "`sqlite3 .import` into `observations` (same indexes, key and foreign keys) in one transaction"
+                    .to_string();
+            // A freshly migrated file with the API database's reference data,
+            // copied once; each run loads a fresh copy of it.
+            let template = Db::create(backend, args, &ctx.work, "copy-template")?;
+            run(Command::new(&ctx.bin)
+                .arg("migrate")
+                .env("DATABASE_URL", &template.url)
+                .env("RUST_LOG", "warn"))?;
+            let tables = db.sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                 AND name NOT IN ('observations', 'observation_revisions', '__diesel_schema_migrations') \
+                 ORDER BY name",
+            )?;
+            let mut copy_sql = format!(
+                "ATTACH '{}' AS api; BEGIN;",
+                db.file.as_ref().unwrap().display()
+            );
+            for table in tables.lines().map(str::trim).filter(|t| !t.is_empty()) {
+                let _ = write!(
+                    copy_sql,
+                    " INSERT INTO main.\"{table}\" SELECT * FROM api.\"{table}\";"
+                );
+            }
+            copy_sql.push_str(" COMMIT;");
+            template.sql(&copy_sql)?;
+            template.sql("PRAGMA wal_checkpoint(TRUNCATE)")?;
             for r in 1..=import_runs {
                 let copy = Db::create(backend, args, &ctx.work, &format!("copy{r}"))?;
-                run(Command::new(&ctx.bin)
-                    .arg("migrate")
-                    .env("DATABASE_URL", &copy.url)
-                    .env("RUST_LOG", "warn"))?;
-                copy.sql(&format!("CREATE TABLE bench_copy AS SELECT {BASELINE_COLUMNS} FROM observations WHERE 0"))?;
+                fs::copy(template.file.as_ref().unwrap(), copy.file.as_ref().unwrap())?;
+                // `.import` binds every column of its target and reads an empty
+                // field as '', not NULL; this view takes the 13 columns and its
+                // trigger writes them to `observations`, whose other columns
+                // get NULL as they do through the API.
+                let view_columns: Vec<String> = BASELINE_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("NEW.{c}"))
+                    .collect();
+                // The pragmas are the server's own (src/db/connection.rs).
                 let script = format!(
-                    ".bail on\nBEGIN;\n.import --csv --skip 1 '{}' bench_copy\nCOMMIT;\n",
+                    ".bail on\n\
+                     PRAGMA foreign_keys = ON;\n\
+                     PRAGMA synchronous = NORMAL;\n\
+                     CREATE TEMP VIEW bench_load AS SELECT {BASELINE_COLUMNS} FROM observations;\n\
+                     CREATE TEMP TRIGGER bench_load_insert INSTEAD OF INSERT ON bench_load BEGIN \
+                     INSERT INTO observations ({BASELINE_COLUMNS}) VALUES ({}); END;\n\
+                     BEGIN;\n.import --csv --skip 1 '{}' bench_load\nCOMMIT;\n",
+                    view_columns.join(", "),
                     baseline_csv.display()
                 );
                 let t = Instant::now();
@@ -2183,7 +2249,7 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
                         String::from_utf8_lossy(&out.stderr)
                     );
                 }
-                let count = copy.scalar("SELECT count(*) FROM bench_copy")?;
+                let count = copy.scalar("SELECT count(*) FROM observations")?;
                 if count != ctx.data.rows.to_string() {
                     bail!(".import loaded {count} rows, expected {}", ctx.data.rows);
                 }
@@ -2211,6 +2277,15 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
         secs,
         Target::Info,
     ));
+    if args.only == Some(Only::Import) {
+        report.measures.push(Measure::new(
+            "peak memory (VmHWM) importing",
+            Fmt::MiB,
+            hwm_import,
+            Target::MaxAtMost(256.0),
+        ));
+        return Ok(());
+    }
 
     // 3. Start to ready on the full database; the last server stays up.
     let mut ready = Vec::new();

@@ -20,10 +20,12 @@ for arg in "$@"; do
     esac
 done
 
+# Cargo builds into $CARGO_TARGET_DIR when it is set.
+target="${CARGO_TARGET_DIR:-target}"
 if [ "$profile" = release ]; then
     cargo build --release --bin chitieu
-    exec cargo run --release --example bench -- --binary target/release/chitieu "${small[@]}" "${pass[@]}"
+    exec cargo run --release --example bench -- --binary "$target/release/chitieu" "${small[@]}" "${pass[@]}"
 else
     cargo build --bin chitieu
-    exec cargo run --example bench -- --binary target/debug/chitieu "${small[@]}" "${pass[@]}"
+    exec cargo run --example bench -- --binary "$target/debug/chitieu" "${small[@]}" "${pass[@]}"
 fi

@@ -320,6 +320,8 @@ pub fn import(
         let mut database_error: Option<diesel::result::Error> = None;
         let mut errors: Vec<RowError> = Vec::new();
         let mut invalid_rows: i64 = 0;
+        let mut staged: i64 = 0;
+        let mut keys = imports::KeyHashes::default();
         let mut chunk: Vec<StagedRow> = Vec::with_capacity(CHUNK_ROWS);
         let read = tabular::read_rows(options.format, input, |headers, raw| {
             if columns.is_none() {
@@ -335,7 +337,11 @@ pub fn import(
                 return ControlFlow::Break(());
             };
             match parse_row(&raw, index, &refs, &options) {
-                Ok(row) => chunk.push(row),
+                Ok(row) => {
+                    staged += 1;
+                    keys.add(&row);
+                    chunk.push(row)
+                }
                 Err(mut row_errors) => {
                     invalid_rows += 1;
                     let room = MAX_LISTED_ERRORS.saturating_sub(errors.len());
@@ -376,6 +382,8 @@ pub fn import(
             options.strategy,
             caller.scope(),
             MAX_LISTED_ERRORS as i64,
+            staged,
+            keys.may_repeat(),
         )?;
         if classified.forbidden > 0 {
             let rows: Vec<String> = classified
@@ -421,7 +429,14 @@ pub fn import(
         if !commit {
             return Err(Stop::RollBack(summary));
         }
-        imports::apply(conn, db::now(), &caller.name, caller.token_id, reason)?;
+        imports::apply(
+            conn,
+            &classified,
+            db::now(),
+            &caller.name,
+            caller.token_id,
+            reason,
+        )?;
         imports::drop_staging(conn)?;
         Ok(summary)
     });

@@ -5,15 +5,16 @@
 //! in memory.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 use rust_decimal::Decimal;
 
 use super::decimal::StoredDecimal;
-use super::schema::import_staging;
+use super::schema::{import_staging, observations};
 use super::{AnyConnection, BackendKind};
 
 /// One checked row, ready for the staging table.
@@ -37,6 +38,55 @@ pub struct StagedRow {
     pub reported_share_qualifier: Option<String>,
     pub source_id: Option<i64>,
     pub source_quote: Option<String>,
+}
+
+/// Keys tracked in memory for the duplicate check: 32 MiB of hashes. A larger
+/// file goes to the check in SQL.
+const MAX_TRACKED_KEYS: usize = 4_000_000;
+
+/// Finds out, without asking the database, whether a file may name a figure
+/// twice. It keeps a 64-bit hash of each staged key and sorts them at the
+/// end. Equal keys have equal hashes, so when no hash repeats no figure does;
+/// a repeated hash (a real duplicate or, rarely, a collision), or a file too
+/// large to track, leaves the exact check to SQL.
+#[derive(Debug, Default)]
+pub struct KeyHashes {
+    hashes: Vec<u64>,
+    overflow: bool,
+}
+
+impl KeyHashes {
+    /// Notes the key of a staged row.
+    pub fn add(&mut self, row: &StagedRow) {
+        if self.overflow {
+            return;
+        }
+        if self.hashes.len() >= MAX_TRACKED_KEYS {
+            self.overflow = true;
+            self.hashes = Vec::new();
+            return;
+        }
+        // SipHash with fixed keys; `str` hashes end with a marker, so the
+        // fields cannot run into each other.
+        let mut hasher = std::hash::DefaultHasher::new();
+        (
+            row.committee_id,
+            row.indicator_id,
+            row.period_code.as_str(),
+            row.breakdown.as_str(),
+        )
+            .hash(&mut hasher);
+        self.hashes.push(hasher.finish());
+    }
+
+    /// Whether two noted rows may have the same key.
+    pub fn may_repeat(mut self) -> bool {
+        if self.overflow {
+            return true;
+        }
+        self.hashes.sort_unstable();
+        self.hashes.windows(2).any(|pair| pair[0] == pair[1])
+    }
 }
 
 /// How an import treats figures that exist already (as DHIS2's dataValueSets).
@@ -77,6 +127,9 @@ pub struct Classified {
     pub rejected_total: i64,
     /// Rows for committees the caller may not write for.
     pub forbidden: i64,
+    /// No staged row was changed since it was staged, so the staging table
+    /// still holds them in the order they were written (file order).
+    pub untouched: bool,
 }
 
 /// `a IS NOT DISTINCT FROM b`: equal, counting two NULLs as equal.
@@ -96,16 +149,20 @@ fn param(backend: BackendKind, n: usize) -> String {
 }
 
 /// Creates an empty staging table on this connection (inside the import's transaction).
+///
+/// It has no index: rows are appended in file order (on SQLite `row_no` is the
+/// rowid, so that order is also the table's), and the duplicate check builds
+/// an index only when a file does repeat a figure.
 pub fn create_staging(conn: &mut AnyConnection) -> QueryResult<()> {
     let backend = conn.backend();
-    let (date, decimal) = match backend {
-        BackendKind::Postgres => ("DATE", "NUMERIC"),
-        BackendKind::Sqlite => ("TEXT", "TEXT"),
+    let (row_no, date, decimal) = match backend {
+        BackendKind::Postgres => ("row_no BIGINT NOT NULL", "DATE", "NUMERIC"),
+        BackendKind::Sqlite => ("row_no INTEGER PRIMARY KEY", "TEXT", "TEXT"),
     };
     conn.batch_execute(&format!(
         "DROP TABLE IF EXISTS import_staging;
          CREATE TEMPORARY TABLE import_staging (
-             row_no BIGINT PRIMARY KEY,
+             {row_no},
              committee_id BIGINT NOT NULL,
              indicator_id BIGINT NOT NULL,
              period_code TEXT NOT NULL,
@@ -132,10 +189,7 @@ pub fn create_staging(conn: &mut AnyConnection) -> QueryResult<()> {
     ))
 }
 
-/// Rows per SQLite insert: 17 columns each, well under its bind limit.
-const SQLITE_CHUNK: usize = 400;
-
-/// Appends rows to the staging table.
+/// Appends rows to the staging table, in `row_no` order.
 pub fn stage(conn: &mut AnyConnection, rows: &[StagedRow]) -> QueryResult<()> {
     if rows.is_empty() {
         return Ok(());
@@ -147,9 +201,13 @@ pub fn stage(conn: &mut AnyConnection, rows: &[StagedRow]) -> QueryResult<()> {
                 .execute(pg)?;
         }
         AnyConnection::Sqlite(sqlite) => {
-            for chunk in rows.chunks(SQLITE_CHUNK) {
+            // One single-row insert, prepared once and cached by diesel (its
+            // shape never changes), bound and stepped for each row: SQLite's
+            // fastest way to load rows inside a transaction. A multi-row
+            // insert would be parsed again for every batch.
+            for row in rows {
                 diesel::insert_into(import_staging::table)
-                    .values(chunk)
+                    .values(row)
                     .execute(sqlite)?;
             }
         }
@@ -165,27 +223,74 @@ struct ActionCount {
     n: i64,
 }
 
-/// Marks what each staged row would do under `strategy`.
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = Bool)]
+    found: bool,
+}
+
+/// Whether `query` (a `SELECT EXISTS (…) AS found`) found a row.
+fn found(conn: &mut AnyConnection, query: &str) -> QueryResult<bool> {
+    Ok(diesel::sql_query(query).get_result::<Found>(conn)?.found)
+}
+
+/// The key of a figure, between staged rows `s` and rows `t`.
+const KEY: &str = "t.committee_id = s.committee_id AND t.indicator_id = s.indicator_id \
+                   AND t.period_code = s.period_code AND t.breakdown = s.breakdown";
+
+/// Marks what each staged row would do under `strategy`. `staged` is the
+/// number of rows staged.
+///
+/// Rows that end up with no `action` are new figures to create: in a first
+/// load that is every row, and leaving them unmarked spares a pass that would
+/// rewrite the whole staging table.
 pub fn classify(
     conn: &mut AnyConnection,
     strategy: Strategy,
     scope: Option<&std::collections::HashSet<i64>>,
     max_rejected: i64,
+    staged: i64,
+    may_repeat: bool,
 ) -> QueryResult<Classified> {
     let backend = conn.backend();
-    let key = "t.committee_id = s.committee_id AND t.indicator_id = s.indicator_id \
-               AND t.period_code = s.period_code AND t.breakdown = s.breakdown";
-    let mut sql = format!(
-        "CREATE INDEX import_staging_key ON import_staging (committee_id, indicator_id, period_code, breakdown, row_no);
-         UPDATE import_staging AS s SET existing_id = t.id, existing_revision = t.revision, existing_value = t.value,
-             existing_deleted = CASE WHEN t.deleted_at IS NULL THEN 0 ELSE 1 END
-           FROM observations AS t WHERE {key};
-         UPDATE import_staging AS s SET action = 'reject', reject_code = 'duplicate_in_file'
-           WHERE EXISTS (SELECT 1 FROM import_staging AS t WHERE {key} AND t.row_no < s.row_no);
-         UPDATE import_staging AS s SET action = 'reject', reject_code = 'locked'
-           WHERE s.action IS NULL AND EXISTS (SELECT 1 FROM period_locks AS l WHERE l.unlocked_at IS NULL
-             AND l.committee_id = s.committee_id AND l.period_start <= s.period_start AND s.period_end <= l.period_end);"
-    );
+    if staged == 0 {
+        return Ok(Classified::default());
+    }
+    // The stored figures the rows name (none to look for in an empty table).
+    let mut existing = 0;
+    if found(conn, "SELECT EXISTS (SELECT 1 FROM observations) AS found")? {
+        existing = diesel::sql_query(format!(
+            "UPDATE import_staging AS s SET existing_id = t.id, existing_revision = t.revision, existing_value = t.value,
+                 existing_deleted = CASE WHEN t.deleted_at IS NULL THEN 0 ELSE 1 END
+               FROM observations AS t WHERE {KEY}"
+        ))
+        .execute(conn)?;
+    }
+    // Figures repeated in the file: every row after the first is rejected.
+    // Only looked for when the key hashes say there may be some.
+    let mut marked = 0;
+    if may_repeat {
+        conn.batch_execute(
+            "CREATE INDEX import_staging_key ON import_staging (committee_id, indicator_id, period_code, breakdown, row_no)",
+        )?;
+        marked += diesel::sql_query(format!(
+            "UPDATE import_staging AS s SET action = 'reject', reject_code = 'duplicate_in_file'
+               WHERE EXISTS (SELECT 1 FROM import_staging AS t WHERE {KEY} AND t.row_no < s.row_no)"
+        ))
+        .execute(conn)?;
+    }
+    if found(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM period_locks WHERE unlocked_at IS NULL) AS found",
+    )? {
+        marked += diesel::sql_query(
+            "UPDATE import_staging AS s SET action = 'reject', reject_code = 'locked'
+               WHERE s.action IS NULL AND EXISTS (SELECT 1 FROM period_locks AS l WHERE l.unlocked_at IS NULL
+                 AND l.committee_id = s.committee_id AND l.period_start <= s.period_start AND s.period_end <= l.period_end)",
+        )
+        .execute(conn)?;
+    }
+    let mut forbidden = 0;
     if let Some(scope) = scope {
         // Ids come from the token's own scope, not from the request.
         let ids: Vec<String> = scope.iter().map(i64::to_string).collect();
@@ -194,12 +299,14 @@ pub fn classify(
         } else {
             ids.join(", ")
         };
-        sql.push_str(&format!(
+        forbidden = diesel::sql_query(format!(
             "UPDATE import_staging SET action = 'reject', reject_code = 'forbidden'
-               WHERE action IS NULL AND committee_id NOT IN ({allowed});"
-        ));
+               WHERE action IS NULL AND committee_id NOT IN ({allowed})"
+        ))
+        .execute(conn)?;
+        marked += forbidden;
     }
-    if matches!(strategy, Strategy::Update | Strategy::CreateAndUpdate) {
+    if existing > 0 && matches!(strategy, Strategy::Update | Strategy::CreateAndUpdate) {
         let columns = [
             "reported_yoy_pct",
             "reported_yoy_qualifier",
@@ -212,12 +319,13 @@ pub fn classify(
             .iter()
             .map(|c| same(backend, &format!("t.{c}"), &format!("s.{c}")))
             .collect();
-        sql.push_str(&format!(
+        marked += diesel::sql_query(format!(
             "UPDATE import_staging AS s SET action = 'unchanged' FROM observations AS t
                WHERE s.action IS NULL AND t.id = s.existing_id AND t.deleted_at IS NULL
-                 AND t.value = s.value AND t.status = s.status AND t.qualifier = s.qualifier AND {};",
+                 AND t.value = s.value AND t.status = s.status AND t.qualifier = s.qualifier AND {}",
             nullable.join(" AND ")
-        ));
+        ))
+        .execute(conn)?;
     }
     // What a row does: for a new figure, a deleted one and a live one.
     let (new, deleted, live) = match strategy {
@@ -230,37 +338,54 @@ pub fn classify(
         Some(code) => ("'reject'".to_owned(), format!("'{code}'")),
         None => (format!("'{outcome}'"), "NULL".to_owned()),
     };
-    let ((new_action, new_code), (deleted_action, deleted_code), (live_action, live_code)) =
-        (split(new), split(deleted), split(live));
-    sql.push_str(&format!(
-        "UPDATE import_staging SET
-             action = CASE WHEN existing_id IS NULL THEN {new_action} WHEN existing_deleted = 1 THEN {deleted_action} ELSE {live_action} END,
-             reject_code = CASE WHEN existing_id IS NULL THEN {new_code} WHEN existing_deleted = 1 THEN {deleted_code} ELSE {live_code} END
-           WHERE action IS NULL;"
-    ));
-    conn.batch_execute(&sql)?;
+    let ((deleted_action, deleted_code), (live_action, live_code)) = (split(deleted), split(live));
+    if existing > 0 {
+        diesel::sql_query(format!(
+            "UPDATE import_staging SET
+                 action = CASE WHEN existing_deleted = 1 THEN {deleted_action} ELSE {live_action} END,
+                 reject_code = CASE WHEN existing_deleted = 1 THEN {deleted_code} ELSE {live_code} END
+               WHERE action IS NULL AND existing_id IS NOT NULL"
+        ))
+        .execute(conn)?;
+    }
+    if let Some(code) = new.strip_prefix("reject:") {
+        diesel::sql_query(format!(
+            "UPDATE import_staging SET action = 'reject', reject_code = '{code}'
+               WHERE action IS NULL AND existing_id IS NULL"
+        ))
+        .execute(conn)?;
+    }
 
+    if existing == 0 && marked == 0 && new == "create" {
+        // A first load with nothing refused: every row creates a figure.
+        return Ok(Classified {
+            created: staged,
+            untouched: true,
+            ..Classified::default()
+        });
+    }
     let counts: Vec<ActionCount> =
         diesel::sql_query("SELECT action, COUNT(*) AS n FROM import_staging GROUP BY action")
             .load(conn)?;
     let count: HashMap<String, i64> = counts
         .into_iter()
-        .map(|c| (c.action.unwrap_or_default(), c.n))
+        .map(|c| (c.action.unwrap_or_else(|| "create".to_owned()), c.n))
         .collect();
     let get = |action: &str| count.get(action).copied().unwrap_or(0);
-    let forbidden: i64 = import_staging::table
-        .filter(import_staging::reject_code.eq("forbidden"))
-        .count()
-        .get_result(conn)?;
-    let rejected = import_staging::table
-        .filter(import_staging::action.eq("reject"))
-        .select((
-            import_staging::row_no,
-            import_staging::reject_code.assume_not_null(),
-        ))
-        .order(import_staging::row_no)
-        .limit(max_rejected)
-        .load::<(i64, String)>(conn)?;
+    let rejected_total = get("reject");
+    let rejected = if rejected_total > 0 {
+        import_staging::table
+            .filter(import_staging::action.eq("reject"))
+            .select((
+                import_staging::row_no,
+                import_staging::reject_code.assume_not_null(),
+            ))
+            .order(import_staging::row_no)
+            .limit(max_rejected)
+            .load::<(i64, String)>(conn)?
+    } else {
+        Vec::new()
+    };
     Ok(Classified {
         created: get("create"),
         restored: get("restore"),
@@ -268,68 +393,141 @@ pub fn classify(
         unchanged: get("unchanged"),
         deleted: get("delete"),
         rejected,
-        rejected_total: get("reject"),
-        forbidden,
+        rejected_total,
+        forbidden: forbidden as i64,
+        untouched: false,
     })
 }
 
 /// Applies the classified rows: updates, restores, deletions and creations,
 /// each with its revision. Rejected and unchanged rows change nothing.
+/// Statements with no row to change are not run.
 pub fn apply(
     conn: &mut AnyConnection,
+    classified: &Classified,
     at: NaiveDateTime,
     changed_by: &str,
     token_id: Option<i64>,
     reason: Option<&str>,
 ) -> QueryResult<()> {
     let backend = conn.backend();
-    let (p1, p2, p3, p4) = (
+    let (p1, p2, p3, p4, p5) = (
         param(backend, 1),
         param(backend, 2),
         param(backend, 3),
         param(backend, 4),
+        param(backend, 5),
     );
     let state = "value = s.value, status = s.status, qualifier = s.qualifier, \
                  reported_yoy_pct = s.reported_yoy_pct, reported_yoy_qualifier = s.reported_yoy_qualifier, \
                  reported_share_pct = s.reported_share_pct, reported_share_qualifier = s.reported_share_qualifier, \
                  source_id = s.source_id, source_quote = s.source_quote";
-    diesel::sql_query(format!(
-        "UPDATE observations SET {state}, revision = observations.revision + 1, deleted_at = NULL, updated_at = {p1}
-           FROM import_staging AS s WHERE observations.id = s.existing_id AND s.action IN ('update', 'restore')"
-    ))
-    .bind::<Timestamp, _>(at)
-    .execute(conn)?;
-    diesel::sql_query(format!(
-        "UPDATE observations SET revision = observations.revision + 1, deleted_at = {p1}, updated_at = {p1}
-           FROM import_staging AS s WHERE observations.id = s.existing_id AND s.action = 'delete'"
-    ))
-    .bind::<Timestamp, _>(at)
-    .execute(conn)?;
+    if classified.updated + classified.restored > 0 {
+        diesel::sql_query(format!(
+            "UPDATE observations SET {state}, revision = observations.revision + 1, deleted_at = NULL, updated_at = {p1}
+               FROM import_staging AS s WHERE observations.id = s.existing_id AND s.action IN ('update', 'restore')"
+        ))
+        .bind::<Timestamp, _>(at)
+        .execute(conn)?;
+    }
+    if classified.deleted > 0 {
+        diesel::sql_query(format!(
+            "UPDATE observations SET revision = observations.revision + 1, deleted_at = {p1}, updated_at = {p1}
+               FROM import_staging AS s WHERE observations.id = s.existing_id AND s.action = 'delete'"
+        ))
+        .bind::<Timestamp, _>(at)
+        .execute(conn)?;
+    }
+    let revision_columns = "observation_id, revision, action, value, previous_value, status, qualifier, \
+                            reported_yoy_pct, reported_yoy_qualifier, reported_share_pct, reported_share_qualifier, \
+                            source_id, source_quote, changed_at, changed_by, reason, token_id";
+    let state_columns =
+        "value, status, qualifier, reported_yoy_pct, reported_yoy_qualifier, reported_share_pct, \
+                         reported_share_qualifier, source_id, source_quote";
+    if classified.updated + classified.restored + classified.deleted > 0 {
+        // The changed figures are found by id, through the staged rows.
+        diesel::sql_query(format!(
+            "INSERT INTO observation_revisions ({revision_columns})
+               SELECT o.id, o.revision, s.action, o.value, s.existing_value, o.status, o.qualifier,
+                 o.reported_yoy_pct, o.reported_yoy_qualifier, o.reported_share_pct, o.reported_share_qualifier,
+                 o.source_id, o.source_quote, {p1}, {p2}, {p3}, {p4}
+               FROM import_staging AS s JOIN observations AS o ON o.id = s.existing_id
+               WHERE s.action IN ('update', 'restore', 'delete') ORDER BY s.row_no"
+        ))
+        .bind::<Timestamp, _>(at)
+        .bind::<Text, _>(changed_by)
+        .bind::<Nullable<Text>, _>(reason)
+        .bind::<Nullable<BigInt>, _>(token_id)
+        .execute(conn)?;
+    }
+    if classified.created == 0 {
+        return Ok(());
+    }
+    // New figures: the staged rows with no action, in file order. Their
+    // revisions are made from the inserted rows themselves, with no lookup
+    // by key.
     let columns = "committee_id, indicator_id, period_code, frequency, period_start, period_end, breakdown, value, \
                    status, qualifier, reported_yoy_pct, reported_yoy_qualifier, reported_share_pct, \
                    reported_share_qualifier, source_id, source_quote";
-    diesel::sql_query(format!(
-        "INSERT INTO observations ({columns}, revision, created_at, updated_at)
-           SELECT {columns}, 1, {p1}, {p1} FROM import_staging WHERE action = 'create' ORDER BY row_no"
-    ))
-    .bind::<Timestamp, _>(at)
-    .execute(conn)?;
-    diesel::sql_query(format!(
-        "INSERT INTO observation_revisions (observation_id, revision, action, value, previous_value, status, qualifier,
-             reported_yoy_pct, reported_yoy_qualifier, reported_share_pct, reported_share_qualifier, source_id,
-             source_quote, changed_at, changed_by, reason, token_id)
-           SELECT o.id, o.revision, s.action, o.value, s.existing_value, o.status, o.qualifier,
-             o.reported_yoy_pct, o.reported_yoy_qualifier, o.reported_share_pct, o.reported_share_qualifier,
-             o.source_id, o.source_quote, {p1}, {p2}, {p3}, {p4}
-           FROM import_staging AS s JOIN observations AS o ON o.committee_id = s.committee_id
-             AND o.indicator_id = s.indicator_id AND o.period_code = s.period_code AND o.breakdown = s.breakdown
-           WHERE s.action IN ('create', 'update', 'restore', 'delete') ORDER BY s.row_no"
-    ))
-    .bind::<Timestamp, _>(at)
-    .bind::<Text, _>(changed_by)
-    .bind::<Nullable<Text>, _>(reason)
-    .bind::<Nullable<BigInt>, _>(token_id)
-    .execute(conn)?;
+    let insert = |order: &str| {
+        format!(
+            "INSERT INTO observations ({columns}, revision, created_at, updated_at)
+               SELECT {columns}, 1, {p1}, {p1} FROM import_staging WHERE action IS NULL{order}"
+        )
+    };
+    match backend {
+        BackendKind::Postgres => {
+            // Ids follow the file. A PostgreSQL temporary table is read from
+            // its first page, never by a synchronised or parallel scan, so
+            // rows that were only appended by COPY come back in file order;
+            // sorting a million wide rows would spill to disk. Once a staged
+            // row was updated it may have moved, and the rows are sorted.
+            let insert = insert(if classified.untouched {
+                ""
+            } else {
+                " ORDER BY row_no"
+            });
+            // The revisions take the rows the insert returns.
+            diesel::sql_query(format!(
+                "WITH created AS ({insert} RETURNING id, revision, {state_columns})
+                 INSERT INTO observation_revisions ({revision_columns})
+                   SELECT id, revision, 'create', value, CAST(NULL AS NUMERIC), status, qualifier,
+                     reported_yoy_pct, reported_yoy_qualifier, reported_share_pct, reported_share_qualifier,
+                     source_id, source_quote, {p1}, {p2}, {p3}, {p4}
+                   FROM created"
+            ))
+            .bind::<Timestamp, _>(at)
+            .bind::<Text, _>(changed_by)
+            .bind::<Nullable<Text>, _>(reason)
+            .bind::<Nullable<BigInt>, _>(token_id)
+            .execute(conn)?;
+        }
+        BackendKind::Sqlite => {
+            // SQLite has no RETURNING into another statement. The import holds
+            // the database's only write transaction, and AUTOINCREMENT ids only
+            // grow, so the new rows are exactly those above the highest id.
+            let before: Option<i64> = observations::table
+                .select(diesel::dsl::max(observations::id))
+                .get_result(conn)?;
+            // `row_no` is the rowid: this order costs nothing.
+            diesel::sql_query(insert(" ORDER BY row_no"))
+                .bind::<Timestamp, _>(at)
+                .execute(conn)?;
+            diesel::sql_query(format!(
+                "INSERT INTO observation_revisions ({revision_columns})
+                   SELECT id, revision, 'create', value, NULL, status, qualifier,
+                     reported_yoy_pct, reported_yoy_qualifier, reported_share_pct, reported_share_qualifier,
+                     source_id, source_quote, {p1}, {p2}, {p3}, {p4}
+                   FROM observations WHERE id > {p5} ORDER BY id"
+            ))
+            .bind::<Timestamp, _>(at)
+            .bind::<Text, _>(changed_by)
+            .bind::<Nullable<Text>, _>(reason)
+            .bind::<Nullable<BigInt>, _>(token_id)
+            .bind::<BigInt, _>(before.unwrap_or(0))
+            .execute(conn)?;
+        }
+    }
     Ok(())
 }
 
@@ -341,4 +539,57 @@ pub fn drop_staging(conn: &mut AnyConnection) -> QueryResult<()> {
 /// Decimal of a staged value.
 pub fn stored(value: Option<Decimal>) -> Option<StoredDecimal> {
     value.map(StoredDecimal)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::{KeyHashes, StagedRow};
+
+    fn row(row_no: i64, committee_id: i64, period_code: &str, breakdown: &str) -> StagedRow {
+        let day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        StagedRow {
+            row_no,
+            committee_id,
+            indicator_id: 1,
+            period_code: period_code.into(),
+            frequency: "quarterly".into(),
+            period_start: day,
+            period_end: day,
+            breakdown: breakdown.into(),
+            value: None,
+            status: "A".into(),
+            qualifier: "exact".into(),
+            reported_yoy_pct: None,
+            reported_yoy_qualifier: None,
+            reported_share_pct: None,
+            reported_share_qualifier: None,
+            source_id: None,
+            source_quote: None,
+        }
+    }
+
+    #[test]
+    fn key_hashes_see_a_repeated_figure_and_only_that() {
+        let distinct = [
+            row(2, 1, "2024-Q1", ""),
+            row(3, 1, "2024-Q2", ""),
+            row(4, 2, "2024-Q1", ""),
+            row(5, 1, "2024-Q1", "sex=female"),
+            // The fields cannot run into each other.
+            row(6, 1, "2024-Q1s", "ex=female"),
+        ];
+        let mut keys = KeyHashes::default();
+        distinct.iter().for_each(|r| keys.add(r));
+        assert!(!keys.may_repeat());
+
+        let mut keys = KeyHashes::default();
+        distinct.iter().for_each(|r| keys.add(r));
+        // Same figure, another row and value: a repeat.
+        keys.add(&row(9, 2, "2024-Q1", ""));
+        assert!(keys.may_repeat());
+
+        assert!(!KeyHashes::default().may_repeat());
+    }
 }

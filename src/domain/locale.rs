@@ -144,7 +144,12 @@ const STATUS_EXPECTED: &str = "use A, E, P, F, or chính thức, ước đạt, 
 /// trims and collapses every whitespace run, non-breaking spaces included,
 /// to one ASCII space. Case is kept so errors quote the cell as written.
 fn tidy(input: &str) -> String {
-    let composed: String = input.nfc().collect();
+    // ASCII text is already NFC.
+    let composed: std::borrow::Cow<'_, str> = if input.is_ascii() {
+        input.into()
+    } else {
+        input.nfc().collect::<String>().into()
+    };
     composed.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -432,7 +432,12 @@ enum Token<'a> {
 /// lower-cases and collapses every whitespace run, including non-breaking
 /// spaces, to a single ASCII space.
 fn normalise(input: &str) -> String {
-    let composed: String = input.nfc().collect();
+    // ASCII text is already NFC.
+    let composed: std::borrow::Cow<'_, str> = if input.is_ascii() {
+        input.into()
+    } else {
+        input.nfc().collect::<String>().into()
+    };
     composed
         .to_lowercase()
         .split_whitespace()

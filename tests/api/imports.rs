@@ -392,9 +392,66 @@ async fn an_export_re_imports_unchanged(backend: Backend) {
     assert_problem(response, 400).await;
 }
 
+async fn repeats_of_stored_figures_and_mixed_files(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, first) = import(&app, "", "text/csv", CSV).await;
+    assert_eq!(status, 200, "{first}");
+    // One stored figure changed, then repeated (in another spelling of the
+    // period); one new figure; one stored figure unchanged.
+    let csv = "committee,indicator,period,value\n\
+               hanam-business-bloc,revenue,2022-Q1,101\n\
+               hanam-business-bloc,revenue,2022-Q3,7\n\
+               hanam-business-bloc,revenue,2022Q1,102\n\
+               hanam-business-bloc,new_party_members,2022,35\n";
+    let response = app.post_raw("/api/v1/imports", "text/csv", csv).await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(problem["errors"][0]["row"], 4);
+    assert_eq!(problem["errors"][0]["code"], "duplicate_in_file");
+    let (status, summary) = import(&app, "?atomic=false", "text/csv", csv).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(
+        (
+            summary["created"].as_i64(),
+            summary["updated"].as_i64(),
+            summary["unchanged"].as_i64(),
+            summary["rejected"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1), Some(1)),
+        "{summary}"
+    );
+    let (_, q1) = app
+        .get_json("/api/v1/observations?committee=hanam-business-bloc&period=2022-Q1")
+        .await;
+    let q1 = &q1["items"][0];
+    assert_eq!(
+        (q1["value"].as_str(), q1["revision"].as_i64()),
+        (Some("101"), Some(2))
+    );
+    let id = q1["id"].as_i64().unwrap();
+    assert_eq!(revision_count(&app, id).await, 2);
+    let (_, q3) = app
+        .get_json("/api/v1/observations?committee=hanam-business-bloc&period=2022-Q3")
+        .await;
+    let q3 = &q3["items"][0];
+    assert_eq!(
+        (q3["value"].as_str(), q3["revision"].as_i64()),
+        (Some("7"), Some(1))
+    );
+    let (_, revisions) = app
+        .get_json(&format!(
+            "/api/v1/observations/{}/revisions",
+            q3["id"].as_i64().unwrap()
+        ))
+        .await;
+    assert_eq!(revisions.as_array().unwrap().len(), 1, "{revisions}");
+    assert_eq!(revisions[0]["value"], "7");
+    assert_eq!(revisions[0]["previous_value"], Value::Null);
+}
+
 crate::both_backends!(
     csv_json_and_xlsx_import_with_a_summary,
     one_bad_row_and_an_atomic_import_writes_nothing,
     vietnamese_files_import_with_locale_vi,
     an_export_re_imports_unchanged,
+    repeats_of_stored_figures_and_mixed_files,
 );
