@@ -310,6 +310,25 @@ pub fn import(
     options: ImportOptions,
     caller: &Caller,
     reason: Option<&str>,
+    progress: impl FnMut(usize),
+) -> Result<ImportSummary, ImportError> {
+    // A bulk write touches index pages all over the file: while it runs, this
+    // connection gets a page cache sized for that, then the serving one back.
+    db::connection::set_sqlite_cache_kib(conn, IMPORT_CACHE_KIB)?;
+    let result = import_rows(conn, input, options, caller, reason, progress);
+    db::connection::set_sqlite_cache_kib(conn, db::connection::SQLITE_CACHE_KIB)?;
+    result
+}
+
+/// SQLite page cache of a connection while it imports (KiB).
+const IMPORT_CACHE_KIB: i64 = 32 * 1024;
+
+fn import_rows(
+    conn: &mut AnyConnection,
+    input: impl Read + Seek,
+    options: ImportOptions,
+    caller: &Caller,
+    reason: Option<&str>,
     mut progress: impl FnMut(usize),
 ) -> Result<ImportSummary, ImportError> {
     let refs = ReferenceData::load(conn)?;

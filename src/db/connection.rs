@@ -48,11 +48,13 @@ impl AnyConnection {
                     "PRAGMA journal_mode = WAL;
                      PRAGMA busy_timeout = 10000;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;
-                     PRAGMA cache_size = -1024;",
+                     PRAGMA foreign_keys = ON;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
-                Ok(Self::Sqlite(conn))
+                let mut conn = Self::Sqlite(conn);
+                set_sqlite_cache_kib(&mut conn, SQLITE_CACHE_KIB)
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(conn)
             }
         }
     }
@@ -100,6 +102,19 @@ impl DerefMut for PoolConnection {
 /// (bench/RESULTS.md); a connection that sat idle, the ones a database
 /// restart leaves dead, is still tested.
 const TRUST_RECENTLY_USED: Duration = Duration::from_secs(1);
+
+/// Page cache of each SQLite connection (KiB), see [`AnyConnection::open`].
+pub const SQLITE_CACHE_KIB: i64 = 1024;
+
+/// Sets an SQLite connection's page cache; nothing on PostgreSQL.
+pub fn set_sqlite_cache_kib(conn: &mut AnyConnection, kib: i64) -> QueryResult<()> {
+    match conn {
+        AnyConnection::Sqlite(sqlite) => {
+            sqlite.batch_execute(&format!("PRAGMA cache_size = -{}", kib.max(1)))
+        }
+        AnyConnection::Postgres(_) => Ok(()),
+    }
+}
 
 /// r2d2 manager that opens [`AnyConnection`]s for one URL.
 #[derive(Debug, Clone)]
