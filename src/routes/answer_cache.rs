@@ -1,31 +1,41 @@
 //! Answers of analysis requests kept in memory while the data they were
-//! computed from has not changed (SQLite only).
+//! computed from has not changed.
 //!
-//! SQLite counts commits for us: `PRAGMA data_version` on a connection that
-//! never writes changes whenever any other connection, in this process or
-//! another (the `chitieu import` CLI), commits. Reading it costs a few
-//! microseconds and no I/O, so a repeated question is answered without
-//! touching the figures. An answer is stored under the version read *before*
-//! it was computed; data committed meanwhile makes the next request see a new
-//! version and compute again, so an answer is never older than the version
-//! it is served for, and a client reads its own writes.
+//! Each backend tells us, cheaply and across processes, whether anything was
+//! committed since a moment:
 //!
-//! PostgreSQL has no such free counter: any freshness check is a round trip,
-//! as dear as the one prepared statement a comparison runs (see
-//! `pair_by_codes`), and API instances behind a load balancer would each
-//! need it. There the cache is off and every answer is computed.
+//! - **SQLite** counts commits: `PRAGMA data_version` on a connection that
+//!   never writes changes whenever any other connection, in this process or
+//!   another (the `chitieu import` CLI), commits. Reading it costs a few
+//!   microseconds and no I/O.
+//! - **PostgreSQL**: the transaction snapshot (`pg_current_snapshot()`: the
+//!   oldest running transaction, the next to start, those in between still
+//!   running). Two equal snapshots see exactly the same committed rows, and any
+//!   transaction that writes takes a transaction id, which changes the
+//!   snapshot, whichever API instance (or psql session) it came from. It is
+//!   read on one connection of its own; a read answers every request that
+//!   arrived before it started, so 32 concurrent requests cost one round trip
+//!   between them, not 32. Read-only work never changes it; writes anywhere in
+//!   the cluster do, which only costs a recomputation.
+//!
+//! An answer is stored under the version read *before* it was computed; data
+//! committed meanwhile makes the next request see a new version and compute
+//! again, so an answer is never older than the version it is served for, and a
+//! client reads its own writes, through any instance.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use actix_web::web::Bytes;
+use actix_web::web::{self, Bytes};
 use actix_web::HttpRequest;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::Sqlite;
-use diesel::SqliteConnection;
+use diesel::{PgConnection, SqliteConnection};
 
 use serde::Serialize;
 
@@ -50,8 +60,105 @@ impl Query for DataVersion {
 
 impl RunQueryDsl<SqliteConnection> for DataVersion {}
 
+/// `pg_current_snapshot()` as text, prepared once.
+#[derive(Debug, Clone, Copy, QueryId)]
+struct CurrentSnapshot;
+
+impl QueryFragment<Pg> for CurrentSnapshot {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT pg_current_snapshot()::text");
+        Ok(())
+    }
+}
+
+impl Query for CurrentSnapshot {
+    type SqlType = Text;
+}
+
+impl RunQueryDsl<PgConnection> for CurrentSnapshot {}
+
+/// What the data looked like when an answer was computed: equal versions,
+/// equal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Version {
+    /// SQLite's commit counter.
+    Commits(i64),
+    /// A PostgreSQL snapshot (`xmin:xmax:xip,…`).
+    Snapshot(Arc<str>),
+}
+
+/// Reads PostgreSQL's snapshot for many requests at once.
+struct SnapshotGate {
+    url: String,
+    state: Mutex<GateState>,
+}
+
+#[derive(Default)]
+struct GateState {
+    conn: Option<PgConnection>,
+    /// The last snapshot read, and when its read started.
+    last: Option<(Instant, Arc<str>)>,
+    /// When connecting last failed: answers are computed for a while.
+    failed_at: Option<Instant>,
+}
+
+/// How long the gate waits before connecting again after a failure.
+const RECONNECT_AFTER: Duration = Duration::from_secs(1);
+
+impl SnapshotGate {
+    /// A snapshot read after `arrival`. Requests wait for the connection in
+    /// turn; one that finds a snapshot whose read started after it arrived
+    /// takes that one, since nothing it could have seen committed is missing
+    /// from it.
+    fn read(&self, arrival: Instant) -> Option<Arc<str>> {
+        let mut state = self.state.lock().ok()?;
+        if let Some((started, snapshot)) = &state.last {
+            if *started > arrival {
+                return Some(snapshot.clone());
+            }
+        }
+        let started = Instant::now();
+        if state.conn.is_none() {
+            if state
+                .failed_at
+                .is_some_and(|t| t.elapsed() < RECONNECT_AFTER)
+            {
+                return None;
+            }
+            match PgConnection::establish(&self.url) {
+                Ok(conn) => state.conn = Some(conn),
+                Err(error) => {
+                    tracing::warn!(%error, "answer cache: cannot connect; computing every answer");
+                    state.failed_at = Some(Instant::now());
+                    return None;
+                }
+            }
+        }
+        match CurrentSnapshot.get_result::<String>(state.conn.as_mut()?) {
+            Ok(snapshot) => {
+                let snapshot: Arc<str> = snapshot.into();
+                state.last = Some((started, snapshot.clone()));
+                Some(snapshot)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "answer cache: cannot read the snapshot");
+                state.conn = None;
+                state.last = None;
+                None
+            }
+        }
+    }
+}
+
+/// How the data version is read.
+enum Watcher {
+    /// A SQLite connection that only reads `PRAGMA data_version`.
+    Sqlite(Mutex<SqliteConnection>),
+    Postgres(Arc<SnapshotGate>),
+}
+
 struct Entry {
-    version: i64,
+    version: Version,
     body: Bytes,
 }
 
@@ -64,25 +171,30 @@ struct Entries {
 /// Answers by request (path and query string), each with the data version it
 /// was computed at.
 pub struct AnswerCache {
-    /// A connection that only reads the version; `None` when caching is off.
-    watcher: Option<Mutex<SqliteConnection>>,
+    /// `None` when caching is off.
+    watcher: Option<Watcher>,
     entries: Mutex<Entries>,
     max_bytes: usize,
 }
 
 impl AnswerCache {
-    /// A cache holding at most `max_bytes` of answers; off for PostgreSQL, or
-    /// when `max_bytes` is 0 or the watcher cannot open the file.
+    /// A cache holding at most `max_bytes` of answers; off when `max_bytes`
+    /// is 0 or a SQLite watcher cannot open the file.
     pub fn new(url: &DatabaseUrl, max_bytes: usize) -> Self {
         let watcher = match url {
-            DatabaseUrl::Sqlite(path) if max_bytes > 0 => match SqliteConnection::establish(path) {
-                Ok(conn) => Some(Mutex::new(conn)),
+            _ if max_bytes == 0 => None,
+            DatabaseUrl::Sqlite(path) => match SqliteConnection::establish(path) {
+                Ok(conn) => Some(Watcher::Sqlite(Mutex::new(conn))),
                 Err(error) => {
                     tracing::warn!(%error, "answer cache off: cannot open the database");
                     None
                 }
             },
-            _ => None,
+            // Connected on first use: a server starts while PostgreSQL is down.
+            DatabaseUrl::Postgres(url) => Some(Watcher::Postgres(Arc::new(SnapshotGate {
+                url: url.clone(),
+                state: Mutex::new(GateState::default()),
+            }))),
         };
         Self {
             watcher,
@@ -102,23 +214,39 @@ impl AnswerCache {
 
     /// The current data version, or `None` when answers must be computed.
     ///
-    /// Called on the async worker: the watcher has no busy timeout, so a
-    /// locked file (SQLITE_BUSY) means "unknown", never a wait.
-    pub fn version(&self) -> Option<i64> {
-        let mut conn = self.watcher.as_ref()?.lock().ok()?;
-        DataVersion.get_result::<i64>(&mut *conn).ok()
+    /// SQLite's is read on the async worker: the watcher has no busy timeout,
+    /// so a locked file (SQLITE_BUSY) means "unknown", never a wait.
+    /// PostgreSQL's is a round trip, on the blocking pool.
+    pub async fn version(&self) -> Option<Version> {
+        match self.watcher.as_ref()? {
+            Watcher::Sqlite(conn) => {
+                let mut conn = conn.lock().ok()?;
+                DataVersion
+                    .get_result::<i64>(&mut *conn)
+                    .ok()
+                    .map(Version::Commits)
+            }
+            Watcher::Postgres(gate) => {
+                let (gate, arrival) = (gate.clone(), Instant::now());
+                web::block(move || gate.read(arrival))
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(Version::Snapshot)
+            }
+        }
     }
 
     /// The answer to `key` computed at `version`, if kept.
-    pub fn get(&self, key: &str, version: i64) -> Option<Bytes> {
+    pub fn get(&self, key: &str, version: &Version) -> Option<Bytes> {
         let entries = self.entries.lock().ok()?;
         let entry = entries.by_key.get(key)?;
-        (entry.version == version).then(|| entry.body.clone())
+        (entry.version == *version).then(|| entry.body.clone())
     }
 
     /// Keeps `body` as the answer to `key` at `version`. Answers of older
     /// versions are dropped first; when the bound is reached, everything is.
-    pub fn put(&self, key: &str, version: i64, body: Bytes) {
+    pub fn put(&self, key: &str, version: Version, body: Bytes) {
         if body.len() > self.max_bytes / 8 {
             return;
         }
@@ -162,9 +290,9 @@ where
     T: Serialize,
     F: Future<Output = Result<T, ApiError>>,
 {
-    let version = cache.version();
+    let version = cache.version().await;
     let key = request.uri().to_string();
-    if let Some(body) = version.and_then(|v| cache.get(&key, v)) {
+    if let Some(body) = version.as_ref().and_then(|v| cache.get(&key, v)) {
         return Ok(body);
     }
     let answer = compute.await?;
@@ -190,29 +318,40 @@ mod tests {
     #[test]
     fn an_answer_is_served_only_at_its_own_version() {
         let cache = cache(1 << 20);
-        cache.put("/a", 1, Bytes::from_static(b"one"));
-        assert_eq!(cache.get("/a", 1).as_deref(), Some(&b"one"[..]));
-        assert_eq!(cache.get("/a", 2), None);
-        assert_eq!(cache.get("/b", 1), None);
+        cache.put("/a", Version::Commits(1), Bytes::from_static(b"one"));
+        assert_eq!(
+            cache.get("/a", &Version::Commits(1)).as_deref(),
+            Some(&b"one"[..])
+        );
+        assert_eq!(cache.get("/a", &Version::Commits(2)), None);
+        assert_eq!(cache.get("/b", &Version::Commits(1)), None);
     }
 
     #[test]
     fn a_new_version_drops_older_answers_and_the_bound_holds() {
         let cache = cache(1000);
-        cache.put("/a", 1, Bytes::from(vec![b'x'; 100]));
-        cache.put("/b", 2, Bytes::from(vec![b'y'; 100]));
-        assert_eq!(cache.get("/a", 1), None, "stale answers are dropped");
+        cache.put("/a", Version::Commits(1), Bytes::from(vec![b'x'; 100]));
+        cache.put("/b", Version::Commits(2), Bytes::from(vec![b'y'; 100]));
+        assert_eq!(
+            cache.get("/a", &Version::Commits(1)),
+            None,
+            "stale answers are dropped"
+        );
         for i in 0..50 {
-            cache.put(&format!("/k{i}"), 2, Bytes::from(vec![b'z'; 100]));
+            cache.put(
+                &format!("/k{i}"),
+                Version::Commits(2),
+                Bytes::from(vec![b'z'; 100]),
+            );
             assert!(cache.entries.lock().unwrap().bytes <= 1000);
         }
         // Too large for the cache: not kept.
-        cache.put("/big", 2, Bytes::from(vec![b'z'; 200]));
-        assert_eq!(cache.get("/big", 2), None);
+        cache.put("/big", Version::Commits(2), Bytes::from(vec![b'z'; 200]));
+        assert_eq!(cache.get("/big", &Version::Commits(2)), None);
     }
 
-    #[test]
-    fn the_watcher_sees_commits_of_other_connections() {
+    #[actix_web::test]
+    async fn the_watcher_sees_commits_of_other_connections() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v.db").display().to_string();
         let mut writer = SqliteConnection::establish(&path).unwrap();
@@ -220,12 +359,16 @@ mod tests {
             .execute(&mut writer)
             .unwrap();
         let cache = AnswerCache::new(&DatabaseUrl::Sqlite(path), 1 << 20);
-        let before = cache.version().expect("a version");
-        assert_eq!(cache.version(), Some(before), "nothing changed");
+        let before = cache.version().await.expect("a version");
+        assert_eq!(
+            cache.version().await,
+            Some(before.clone()),
+            "nothing changed"
+        );
         diesel::sql_query("INSERT INTO t VALUES (1)")
             .execute(&mut writer)
             .unwrap();
-        assert_ne!(cache.version(), Some(before));
-        assert!(AnswerCache::off().version().is_none());
+        assert_ne!(cache.version().await, Some(before));
+        assert!(AnswerCache::off().version().await.is_none());
     }
 }
