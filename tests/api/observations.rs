@@ -357,6 +357,66 @@ async fn starting_twice_on_one_database_adds_nothing(backend: Backend) {
     assert_eq!(after["value"], "27702");
 }
 
+/// Every revision names a stored figure and, when it has one, a stored token;
+/// a figure with revisions cannot be removed. (On PostgreSQL these are checked
+/// per statement, not by per-row foreign keys: see the migration
+/// `revision_reference_checks`.)
+async fn revisions_always_name_a_stored_figure_and_token(backend: Backend) {
+    use diesel::result::{DatabaseErrorKind, Error};
+    use diesel::RunQueryDsl;
+
+    let app = TestApp::spawn(backend).await;
+    let (status, created) = app
+        .post_json("/api/v1/observations", &figure("2023-Q1", json!("100")))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let url = app.database.url.clone();
+    let pool =
+        chitieu::db::build_pool(&chitieu::config::DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let revision = |observation: i64, revision: i32, token: &str| {
+        format!(
+            "INSERT INTO observation_revisions (observation_id, revision, action, value, status, \
+               qualifier, changed_at, changed_by, token_id) \
+             VALUES ({observation}, {revision}, 'update', 1, 'A', 'exact', CURRENT_TIMESTAMP, 'test', {token})"
+        )
+    };
+    let foreign_key_violation = |result: diesel::QueryResult<usize>| {
+        assert!(
+            matches!(
+                result,
+                Err(Error::DatabaseError(
+                    DatabaseErrorKind::ForeignKeyViolation,
+                    _
+                ))
+            ),
+            "{result:?}"
+        )
+    };
+    foreign_key_violation(
+        diesel::sql_query(revision(id + 1_000_000, 1, "NULL")).execute(&mut **conn),
+    );
+    foreign_key_violation(diesel::sql_query(revision(id, 50, "987654")).execute(&mut **conn));
+    foreign_key_violation(
+        diesel::sql_query(format!("DELETE FROM observations WHERE id = {id}")).execute(&mut **conn),
+    );
+    // The checks are not refusing everything: a revision of the figure, by no token, is stored.
+    assert_eq!(
+        diesel::sql_query(revision(id, 50, "NULL"))
+            .execute(&mut **conn)
+            .unwrap(),
+        1
+    );
+    let (status, revisions) = app
+        .get_json(&format!("/api/v1/observations/{id}/revisions"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(revisions.as_array().unwrap().len(), 2, "{revisions}");
+    let (status, _) = app.get_json(&format!("/api/v1/observations/{id}")).await;
+    assert_eq!(status, 200, "the figure is still there");
+}
+
 crate::both_backends!(
     values_keep_every_digit_as_numbers_and_strings,
     a_quarterly_figure_round_trips_with_all_its_fields,
@@ -364,4 +424,5 @@ crate::both_backends!(
     a_batch_is_all_or_nothing_with_an_error_per_bad_item,
     filters_narrow_the_list_and_pages_split_it,
     starting_twice_on_one_database_adds_nothing,
+    revisions_always_name_a_stored_figure_and_token,
 );
