@@ -58,7 +58,7 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// file without a line break in its first 64 KiB has no usable header anyway.
 const MAX_HEADER_BYTES: u64 = 64 * 1024;
 /// Excel's last row is 1,048,576; the header takes the first.
-const MAX_XLSX_DATA_ROWS: usize = 1_048_575;
+pub const MAX_XLSX_DATA_ROWS: usize = 1_048_575;
 /// The most significant digits an Excel number cell keeps: Excel stores
 /// numbers as IEEE 754 doubles and shows and re-saves at most 15 digits.
 const EXCEL_DIGITS: usize = 15;
@@ -483,17 +483,44 @@ pub fn write_csv<W: Write>(
     headers: &[&str],
     rows: impl Iterator<Item = Vec<Option<String>>>,
 ) -> Result<(), TabularError> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
+    let mut writer = csv_writer(out);
     writer
         .write_record(headers)
         .map_err(|error| csv_error(error, 1))?;
-    for (index, row) in rows.enumerate() {
-        check_row_length(index + 1, headers.len(), row.len())?;
+    write_csv_records(&mut writer, headers.len(), 2, rows)
+}
+
+/// Rows of `width` cells as CSV lines (as [`write_csv`] writes them), with no
+/// header: one chunk of a CSV file sent in parts.
+pub fn csv_rows(
+    width: usize,
+    rows: impl IntoIterator<Item = Vec<Option<String>>>,
+) -> Result<Vec<u8>, TabularError> {
+    let mut writer = csv_writer(Vec::new());
+    write_csv_records(&mut writer, width, 1, rows)?;
+    writer
+        .into_inner()
+        .map_err(|error| TabularError::Io(error.into_error()))
+}
+
+fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out)
+}
+
+/// Writes rows; `first_line` numbers the first of them in error messages.
+fn write_csv_records<W: Write>(
+    writer: &mut csv::Writer<W>,
+    width: usize,
+    first_line: usize,
+    rows: impl IntoIterator<Item = Vec<Option<String>>>,
+) -> Result<(), TabularError> {
+    for (index, row) in rows.into_iter().enumerate() {
+        check_row_length(index + 1, width, row.len())?;
         writer
             .write_record(row.iter().map(|cell| cell.as_deref().unwrap_or_default()))
-            .map_err(|error| csv_error(error, index + 2))?;
+            .map_err(|error| csv_error(error, index + first_line))?;
     }
     writer.flush()?;
     Ok(())
@@ -1093,9 +1120,9 @@ fn column_letters(column: u32) -> String {
 }
 
 /// Builds an XLSX workbook (one sheet "observations", bold header row, frozen
-/// header, autofilter) and returns its bytes. The whole workbook is built in
-/// memory (rust_xlsxwriter's constant-memory worksheets need its
-/// `constant_memory` feature, which is not enabled).
+/// header, autofilter) and returns its bytes. Rows go to a temporary file as
+/// they are written (rust_xlsxwriter's constant-memory mode); only the
+/// compressed archive is held in memory.
 ///
 /// Columns named in `numeric_columns` are written as number cells when the
 /// text is a plain decimal that round-trips exactly through f64 with at most

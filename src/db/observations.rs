@@ -275,6 +275,8 @@ pub fn list(
             committees::code,
             indicators::code,
             observations::breakdown,
+            // A total order, so that pages neither skip nor repeat a figure.
+            observations::id,
         ))
         .limit(limit)
         .offset(offset)
@@ -284,6 +286,44 @@ pub fn list(
         .map(into_record)
         .collect::<QueryResult<_>>()?;
     Ok((records, total))
+}
+
+/// How many live figures match `filter`.
+pub fn count(conn: &mut AnyConnection, filter: &ObservationFilter) -> QueryResult<i64> {
+    filtered(filter).count().get_result(conn)
+}
+
+/// The distinct period spans (start and end days) of the live figures that
+/// match `filter`, in list order. An export reads one span at a time.
+pub fn spans(
+    conn: &mut AnyConnection,
+    filter: &ObservationFilter,
+) -> QueryResult<Vec<(NaiveDate, NaiveDate)>> {
+    filtered(filter)
+        .select((observations::period_start, observations::period_end))
+        .distinct()
+        .order((observations::period_start, observations::period_end))
+        .load(conn)
+}
+
+/// The live figures of one period span that match `filter`, in list order.
+pub fn list_span(
+    conn: &mut AnyConnection,
+    filter: &ObservationFilter,
+    (start, end): (NaiveDate, NaiveDate),
+) -> QueryResult<Vec<ObservationRecord>> {
+    let rows: Vec<RecordTuple> = filtered(filter)
+        .filter(observations::period_start.eq(start))
+        .filter(observations::period_end.eq(end))
+        .select(record_columns())
+        .order((
+            committees::code,
+            indicators::code,
+            observations::breakdown,
+            observations::id,
+        ))
+        .load(conn)?;
+    rows.into_iter().map(into_record).collect()
 }
 
 /// A figure by id, deleted or not.
@@ -968,6 +1008,7 @@ pub fn list_as_of(
             &a.committee,
             &a.indicator,
             a.row.breakdown.canonical(),
+            a.row.id,
         )
             .cmp(&(
                 b.row.period_start,
@@ -975,6 +1016,7 @@ pub fn list_as_of(
                 &b.committee,
                 &b.indicator,
                 b.row.breakdown.canonical(),
+                b.row.id,
             ))
     });
     let total = records.len() as i64;

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod answer_cache;
 pub mod committees;
+pub mod export;
 pub mod groups;
 pub mod health;
 pub mod imports;

@@ -20,7 +20,6 @@ use crate::domain::period::{Frequency, PeriodCode};
 use crate::domain::value::{ExactDecimal, ObservationStatus, Qualifier};
 use crate::error::{ApiError, FieldError, LockProblem};
 use crate::ingest::{self, ObservationInput, ReferenceData, StateInput};
-use crate::tabular::{write_csv, write_xlsx, Format, COLUMNS, EXPORT_ID_COLUMNS};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_observations)
@@ -463,10 +462,10 @@ pub async fn list_observations(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let as_of = super::as_of_param(query.as_of.as_deref())?;
-    let export = export_format(&request, query.format.as_deref())?;
+    let export = super::export::export_format(&request, query.format.as_deref())?;
     let filter = query.into_filter()?;
     if let Some(format) = export {
-        return export_observations(pool, filter, as_of, format).await;
+        return super::export::export(pool, filter, as_of, format).await;
     }
     let (limit, offset) = page.into_inner().resolve()?;
     let page = with_conn(&pool, move |conn| {
@@ -803,137 +802,4 @@ pub async fn list_revisions(
     })
     .await?;
     Ok(HttpResponse::Ok().json(revisions))
-}
-
-/// The export asked for by `format=` or the Accept header, if any.
-fn export_format(request: &HttpRequest, format: Option<&str>) -> Result<Option<Format>, ApiError> {
-    match format.map(str::trim).filter(|f| !f.is_empty()) {
-        Some("json") => Ok(None),
-        Some("json_export") => Ok(Some(Format::Json)),
-        Some(name) => match Format::from_name(name) {
-            Some(Format::Json) | None => Err(ApiError::invalid_parameter(
-                "format",
-                "invalid_format",
-                "format is json (a page), csv, xlsx or json_export (every matching figure)",
-            )),
-            Some(format) => Ok(Some(format)),
-        },
-        None => {
-            let accept = request
-                .headers()
-                .get(actix_web::http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            Ok([Format::Csv, Format::Xlsx].into_iter().find(|f| {
-                let essence = f.content_type().split(';').next().unwrap_or_default();
-                accept
-                    .split(',')
-                    .any(|a| a.split(';').next().unwrap_or_default().trim() == essence)
-            }))
-        }
-    }
-}
-
-/// Figures read per query while exporting.
-const EXPORT_PAGE: i64 = 5000;
-
-/// The cells of a figure in import column order, after its id and revision.
-fn export_cells(o: &Observation) -> Vec<Option<String>> {
-    let text = |v: &str| Some(v.to_owned());
-    let breakdown = Breakdown::from_map(o.breakdown.clone())
-        .map(|b| b.canonical())
-        .unwrap_or_default();
-    vec![
-        Some(o.id.to_string()),
-        Some(o.revision.to_string()),
-        text(&o.committee),
-        text(&o.indicator),
-        text(&o.period),
-        (!breakdown.is_empty()).then_some(breakdown),
-        Some(o.value.to_string()),
-        text(o.unit.as_str()),
-        Some(o.scale.to_string()),
-        text(o.status.as_str()),
-        text(o.qualifier.as_str()),
-        o.reported_yoy_pct.map(|d| d.to_string()),
-        o.reported_yoy_qualifier.map(|q| q.as_str().to_owned()),
-        o.reported_share_pct.map(|d| d.to_string()),
-        o.reported_share_qualifier.map(|q| q.as_str().to_owned()),
-        o.source.clone(),
-        o.source_quote.clone(),
-    ]
-}
-
-async fn export_observations(
-    pool: web::Data<Pool>,
-    filter: ObservationFilter,
-    as_of: Option<chrono::NaiveDateTime>,
-    format: Format,
-) -> Result<HttpResponse, ApiError> {
-    let body = with_conn(&pool, move |conn| {
-        let mut rows: Vec<Vec<Option<String>>> = Vec::new();
-        let mut offset = 0;
-        loop {
-            let (records, total) = match as_of {
-                None => db::observations::list(conn, &filter, EXPORT_PAGE, offset)?,
-                Some(at) => db::observations::list_as_of(conn, &filter, at, EXPORT_PAGE, offset)?,
-            };
-            let fetched = records.len() as i64;
-            for record in records {
-                rows.push(export_cells(&Observation::try_from(record)?));
-            }
-            offset += fetched;
-            if fetched == 0 || offset >= total {
-                break;
-            }
-        }
-        let headers: Vec<&str> = EXPORT_ID_COLUMNS
-            .iter()
-            .chain(COLUMNS.iter())
-            .copied()
-            .collect();
-        let internal = |e: crate::tabular::TabularError| {
-            ApiError::Internal(anyhow::anyhow!("export failed: {e}"))
-        };
-        match format {
-            Format::Csv => {
-                let mut out = Vec::new();
-                write_csv(&mut out, &headers, rows.into_iter()).map_err(internal)?;
-                Ok(out)
-            }
-            Format::Xlsx => write_xlsx(
-                &headers,
-                &["value", "scale", "reported_yoy_pct", "reported_share_pct"],
-                rows.into_iter(),
-            )
-            .map_err(internal),
-            Format::Json => {
-                let items: Vec<serde_json::Map<String, serde_json::Value>> = rows
-                    .into_iter()
-                    .map(|cells| {
-                        headers
-                            .iter()
-                            .zip(cells)
-                            .filter_map(|(h, c)| {
-                                c.map(|c| ((*h).to_owned(), serde_json::Value::String(c)))
-                            })
-                            .collect()
-                    })
-                    .collect();
-                serde_json::to_vec_pretty(&serde_json::json!({ "observations": items }))
-                    .map_err(|e| ApiError::Internal(e.into()))
-            }
-        }
-    })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .content_type(format.content_type())
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"observations.{}\"",
-                format.extension()
-            ),
-        ))
-        .body(body))
 }

@@ -392,6 +392,119 @@ async fn an_export_re_imports_unchanged(backend: Backend) {
     assert_problem(response, 400).await;
 }
 
+/// The ids of a list, every page of it, in order.
+async fn listed_ids(app: &TestApp, query: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    loop {
+        let (status, page) = app
+            .get_json(&format!(
+                "/api/v1/observations?{query}&limit=50&offset={}",
+                ids.len()
+            ))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().unwrap();
+        ids.extend(items.iter().map(|i| i["id"].as_i64().unwrap()));
+        if items.is_empty() || ids.len() as i64 >= page["total"].as_i64().unwrap() {
+            return ids;
+        }
+    }
+}
+
+/// The ids and values of an exported file, in file order.
+async fn exported(app: &TestApp, query: &str, format: &str) -> Vec<(i64, String)> {
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/observations?{query}&format={format}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let file = response.bytes().await.unwrap();
+    if format == "csv" {
+        let mut reader = csv::Reader::from_reader(&file[..]);
+        let headers = reader.headers().unwrap().clone();
+        let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let (id, value) = (column("id"), column("value"));
+        reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[id].parse().unwrap(), r[value].to_owned())
+            })
+            .collect()
+    } else {
+        let body: Value = serde_json::from_slice(&file).unwrap();
+        body["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["id"].as_str().unwrap().parse().unwrap(),
+                    o["value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// An export holds the figures a list would show, every one once, in the
+/// list's order (it is sent period span by period span), filtered or not,
+/// now or as known at a past moment.
+async fn an_export_is_the_list_in_one_file(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // A figure whose span (the first half of 2022) sits between others.
+    let (status, created) = app
+        .post_json(
+            "/api/v1/observations",
+            &json!({"committee": "haiphong-business-bloc", "indicator": "revenue",
+                    "period": "2022-S1", "value": "500"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (_, revisions) = app
+        .get_json(&format!("/api/v1/observations/{id}/revisions"))
+        .await;
+    let then = revisions[0]["changed_at"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (status, _) = app
+        .put_json(
+            &format!("/api/v1/observations/{id}"),
+            &json!({"value": "501"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    for query in [
+        String::new(),
+        "committee=haiphong-business-bloc".to_owned(),
+        "indicator=revenue&from=2022&to=2022".to_owned(),
+        format!("as_of={then}"),
+    ] {
+        let ids = listed_ids(&app, &query).await;
+        assert!(ids.contains(&id), "{query}");
+        for format in ["csv", "json_export"] {
+            let file = exported(&app, &query, format).await;
+            let file_ids: Vec<i64> = file.iter().map(|(i, _)| *i).collect();
+            assert_eq!(file_ids, ids, "{query} {format}");
+            let value = &file.iter().find(|(i, _)| *i == id).unwrap().1;
+            let expected = if query.starts_with("as_of") {
+                "500"
+            } else {
+                "501"
+            };
+            assert_eq!(value, expected, "{query} {format}");
+        }
+    }
+    // Nothing matches: a file with no figure, still well-formed.
+    assert!(exported(&app, "committee=nobody", "csv").await.is_empty());
+    assert!(exported(&app, "committee=nobody", "json_export")
+        .await
+        .is_empty());
+}
+
 async fn repeats_of_stored_figures_and_mixed_files(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (status, first) = import(&app, "", "text/csv", CSV).await;
@@ -453,5 +566,6 @@ crate::both_backends!(
     one_bad_row_and_an_atomic_import_writes_nothing,
     vietnamese_files_import_with_locale_vi,
     an_export_re_imports_unchanged,
+    an_export_is_the_list_in_one_file,
     repeats_of_stored_figures_and_mixed_files,
 );

@@ -1,0 +1,347 @@
+//! Figures exported as files: CSV, JSON or XLSX, re-importable unchanged.
+//!
+//! CSV and JSON are streamed. The figures are read one period span at a time
+//! (every figure with the same first and last day: one year, one quarter …,
+//! in list order), encoded and sent before the next span is read, so a
+//! national export of a million figures holds one span (at most committees ×
+//! indicators figures) in memory, never the file. Each span is one indexed
+//! query on a pooled connection taken for that query only; the client's pace
+//! decides when the next one runs.
+//!
+//! XLSX is a zip archive, complete only at its end: its sheet is written in
+//! rust_xlsxwriter's constant-memory mode (rows go to a temporary file) and
+//! the archive is sent when done. An export `as_of` a moment is rebuilt from
+//! the revisions in one pass and held while it is sent.
+
+use actix_web::http::header;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime};
+use futures_util::stream;
+
+use super::observations::Observation;
+use super::with_conn;
+use crate::db::observations::{ObservationFilter, ObservationRecord};
+use crate::db::{self, AnyConnection, Pool};
+use crate::domain::breakdown::Breakdown;
+use crate::error::{ApiError, FieldError};
+use crate::tabular::{
+    csv_rows, write_xlsx, Format, TabularError, COLUMNS, EXPORT_ID_COLUMNS, MAX_XLSX_DATA_ROWS,
+};
+
+/// Columns of an XLSX export written as number cells when exact.
+const NUMERIC_COLUMNS: [&str; 4] = ["value", "scale", "reported_yoy_pct", "reported_share_pct"];
+
+/// Rows encoded per chunk of an `as_of` export.
+const AS_OF_CHUNK: usize = 5000;
+
+/// The export asked for by `format=` or the Accept header, if any.
+pub fn export_format(
+    request: &HttpRequest,
+    format: Option<&str>,
+) -> Result<Option<Format>, ApiError> {
+    match format.map(str::trim).filter(|f| !f.is_empty()) {
+        Some("json") => Ok(None),
+        Some("json_export") => Ok(Some(Format::Json)),
+        Some(name) => match Format::from_name(name) {
+            Some(Format::Json) | None => Err(ApiError::invalid_parameter(
+                "format",
+                "invalid_format",
+                "format is json (a page), csv, xlsx or json_export (every matching figure)",
+            )),
+            Some(format) => Ok(Some(format)),
+        },
+        None => {
+            let accept = request
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            Ok([Format::Csv, Format::Xlsx].into_iter().find(|f| {
+                let essence = f.content_type().split(';').next().unwrap_or_default();
+                accept
+                    .split(',')
+                    .any(|a| a.split(';').next().unwrap_or_default().trim() == essence)
+            }))
+        }
+    }
+}
+
+fn headers() -> Vec<&'static str> {
+    EXPORT_ID_COLUMNS
+        .iter()
+        .chain(COLUMNS.iter())
+        .copied()
+        .collect()
+}
+
+/// The cells of a figure in import column order, after its id and revision.
+fn cells(record: ObservationRecord) -> Result<Vec<Option<String>>, ApiError> {
+    let o = Observation::try_from(record)?;
+    let text = |v: &str| Some(v.to_owned());
+    let breakdown = Breakdown::from_map(o.breakdown.clone())
+        .map(|b| b.canonical())
+        .unwrap_or_default();
+    Ok(vec![
+        Some(o.id.to_string()),
+        Some(o.revision.to_string()),
+        text(&o.committee),
+        text(&o.indicator),
+        text(&o.period),
+        (!breakdown.is_empty()).then_some(breakdown),
+        Some(o.value.to_string()),
+        text(o.unit.as_str()),
+        Some(o.scale.to_string()),
+        text(o.status.as_str()),
+        text(o.qualifier.as_str()),
+        o.reported_yoy_pct.map(|d| d.to_string()),
+        o.reported_yoy_qualifier.map(|q| q.as_str().to_owned()),
+        o.reported_share_pct.map(|d| d.to_string()),
+        o.reported_share_qualifier.map(|q| q.as_str().to_owned()),
+        o.source,
+        o.source_quote,
+    ])
+}
+
+fn span_rows(
+    conn: &mut AnyConnection,
+    filter: &ObservationFilter,
+    span: (NaiveDate, NaiveDate),
+) -> Result<Vec<Vec<Option<String>>>, ApiError> {
+    db::observations::list_span(conn, filter, span)?
+        .into_iter()
+        .map(cells)
+        .collect()
+}
+
+/// What is left to send.
+enum Pages {
+    /// Period spans not read yet.
+    Spans(std::vec::IntoIter<(NaiveDate, NaiveDate)>),
+    /// The rows of an `as_of` export, already rebuilt.
+    Rows(std::vec::IntoIter<Vec<Option<String>>>),
+}
+
+/// Encodes rows as a CSV file or as the JSON export object.
+#[derive(Clone, Copy)]
+enum Encoder {
+    Csv,
+    Json { first: bool },
+}
+
+impl Encoder {
+    fn start(&self, headers: &[&str]) -> Result<Vec<u8>, ApiError> {
+        match self {
+            Encoder::Csv => csv_rows(
+                headers.len(),
+                [headers.iter().map(|h| Some(h.to_string())).collect()],
+            )
+            .map_err(export_failed),
+            Encoder::Json { .. } => Ok(br#"{"observations":["#.to_vec()),
+        }
+    }
+
+    fn rows(
+        &mut self,
+        headers: &[&str],
+        rows: Vec<Vec<Option<String>>>,
+    ) -> Result<Vec<u8>, ApiError> {
+        match self {
+            Encoder::Csv => csv_rows(headers.len(), rows).map_err(export_failed),
+            Encoder::Json { first } => {
+                let mut out = Vec::new();
+                for row in rows {
+                    let item: serde_json::Map<String, serde_json::Value> = headers
+                        .iter()
+                        .zip(row)
+                        .filter_map(|(h, c)| c.map(|c| ((*h).to_owned(), c.into())))
+                        .collect();
+                    out.extend_from_slice(if *first { b"\n" } else { b",\n" });
+                    *first = false;
+                    serde_json::to_writer(&mut out, &item)
+                        .map_err(|e| ApiError::Internal(e.into()))?;
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn end(&self) -> Vec<u8> {
+        match self {
+            Encoder::Csv => Vec::new(),
+            Encoder::Json { .. } => b"\n]}\n".to_vec(),
+        }
+    }
+}
+
+/// Encoding figures read from the database cannot fail on their content: a
+/// failure here is a bug.
+fn export_failed(error: TabularError) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("export failed: {error}"))
+}
+
+/// The stream's state between chunks.
+struct Export {
+    pool: web::Data<Pool>,
+    filter: std::sync::Arc<ObservationFilter>,
+    headers: Vec<&'static str>,
+    encoder: Encoder,
+    pages: Pages,
+    started: bool,
+    done: bool,
+}
+
+impl Export {
+    /// The next chunk of the file, `None` once it was all sent.
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, ApiError> {
+        if self.done {
+            return Ok(None);
+        }
+        if !self.started {
+            self.started = true;
+            return self.encoder.start(&self.headers).map(|b| Some(b.into()));
+        }
+        loop {
+            let rows = match &mut self.pages {
+                Pages::Rows(rows) => rows.by_ref().take(AS_OF_CHUNK).collect::<Vec<_>>(),
+                Pages::Spans(spans) => match spans.next() {
+                    None => Vec::new(),
+                    Some(span) => {
+                        let filter = self.filter.clone();
+                        with_conn(&self.pool, move |conn| span_rows(conn, &filter, span)).await?
+                    }
+                },
+            };
+            let exhausted = match &self.pages {
+                Pages::Rows(rows) => rows.len() == 0,
+                Pages::Spans(spans) => spans.len() == 0,
+            };
+            if !rows.is_empty() {
+                return self
+                    .encoder
+                    .rows(&self.headers, rows)
+                    .map(|b| Some(b.into()));
+            }
+            if exhausted {
+                self.done = true;
+                return Ok(Some(self.encoder.end().into()));
+            }
+        }
+    }
+}
+
+/// Every figure matching `filter` (as known at `as_of`, if given) as a file.
+pub async fn export(
+    pool: web::Data<Pool>,
+    filter: ObservationFilter,
+    as_of: Option<NaiveDateTime>,
+    format: Format,
+) -> Result<HttpResponse, ApiError> {
+    let mut response = HttpResponse::Ok();
+    response.content_type(format.content_type()).insert_header((
+        header::CONTENT_DISPOSITION,
+        format!(
+            "attachment; filename=\"observations.{}\"",
+            format.extension()
+        ),
+    ));
+    let encoder = match format {
+        Format::Csv => Encoder::Csv,
+        Format::Json => Encoder::Json { first: true },
+        Format::Xlsx => return Ok(response.body(xlsx(&pool, filter, as_of).await?)),
+    };
+    // What to read is settled before the response starts, so that a failure
+    // here is still an error status.
+    let filter = std::sync::Arc::new(filter);
+    let pages = {
+        let filter = filter.clone();
+        with_conn(&pool, move |conn| match as_of {
+            None => Ok(Pages::Spans(
+                db::observations::spans(conn, &filter)?.into_iter(),
+            )),
+            Some(at) => Ok(Pages::Rows(as_of_rows(conn, &filter, at)?.into_iter())),
+        })
+        .await?
+    };
+    let export = Export {
+        pool,
+        filter,
+        headers: headers(),
+        encoder,
+        pages,
+        started: false,
+        done: false,
+    };
+    let body = stream::unfold(export, |mut export| async move {
+        match export.next_chunk().await {
+            Ok(Some(chunk)) => Some((Ok::<_, ApiError>(chunk), export)),
+            Ok(None) => None,
+            Err(error) => {
+                // The status is sent: cut the body short, so the client sees
+                // an incomplete file rather than a wrong one.
+                tracing::error!(%error, "export stopped");
+                export.done = true;
+                Some((Err(error), export))
+            }
+        }
+    });
+    Ok(response.streaming(body))
+}
+
+fn as_of_rows(
+    conn: &mut AnyConnection,
+    filter: &ObservationFilter,
+    at: NaiveDateTime,
+) -> Result<Vec<Vec<Option<String>>>, ApiError> {
+    let (records, _) = db::observations::list_as_of(conn, filter, at, i64::MAX, 0)?;
+    records.into_iter().map(cells).collect()
+}
+
+async fn xlsx(
+    pool: &web::Data<Pool>,
+    filter: ObservationFilter,
+    as_of: Option<NaiveDateTime>,
+) -> Result<Vec<u8>, ApiError> {
+    with_conn(pool, move |conn| {
+        let headers = headers();
+        let too_many = |n: usize| {
+            let message = format!(
+                "{n} figures match, and a worksheet holds at most {MAX_XLSX_DATA_ROWS}: \
+                 narrow the filters or export as CSV or JSON"
+            );
+            ApiError::Validation {
+                detail: message.clone(),
+                errors: vec![FieldError::new("format", "too_many_rows", message)],
+            }
+        };
+        if let Some(at) = as_of {
+            let rows = as_of_rows(conn, &filter, at)?;
+            if rows.len() > MAX_XLSX_DATA_ROWS {
+                return Err(too_many(rows.len()));
+            }
+            return write_xlsx(&headers, &NUMERIC_COLUMNS, rows.into_iter()).map_err(export_failed);
+        }
+        let count = usize::try_from(db::observations::count(conn, &filter)?).unwrap_or(usize::MAX);
+        if count > MAX_XLSX_DATA_ROWS {
+            return Err(too_many(count));
+        }
+        let spans = db::observations::spans(conn, &filter)?;
+        let mut failure = None;
+        let rows = spans
+            .into_iter()
+            .map_while(|span| match span_rows(conn, &filter, span) {
+                Ok(rows) => Some(rows),
+                Err(error) => {
+                    failure = Some(error);
+                    None
+                }
+            })
+            .flatten();
+        let file = write_xlsx(&headers, &NUMERIC_COLUMNS, rows);
+        match failure {
+            Some(error) => Err(error),
+            None => file.map_err(export_failed),
+        }
+    })
+    .await
+}
