@@ -1411,6 +1411,26 @@ impl Api {
         serde_json::from_str(&text).with_context(|| format!("GET {path}: not JSON"))
     }
 
+    /// Downloads `path` as it streams in: the time, its lines and bytes.
+    async fn download(&self, path: &str) -> Result<(Duration, usize, usize)> {
+        let t0 = Instant::now();
+        let mut resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .with_context(|| format!("GET {path}"))?;
+        if resp.status().as_u16() != 200 {
+            bail!("GET {path} answered {}", resp.status());
+        }
+        let (mut lines, mut bytes) = (0, 0);
+        while let Some(chunk) = resp.chunk().await? {
+            lines += chunk.iter().filter(|b| **b == b'\n').count();
+            bytes += chunk.len();
+        }
+        Ok((t0.elapsed(), lines, bytes))
+    }
+
     async fn import(&self, body: Vec<u8>) -> Result<(Duration, Value)> {
         let t0 = Instant::now();
         let resp = self
@@ -2401,6 +2421,32 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
     }
     let hwm_serving = server.hwm_kib()? as f64 / 1024.0;
 
+    // 5a. The whole data set as one CSV export, streamed: its rate, and the
+    // memory it costs (the serving figure above is taken before it).
+    let mut export_rate = Vec::new();
+    let exporter = Api::new(server.addr, String::new(), Duration::from_secs(600))?;
+    for r in 1..=runs {
+        let (took, lines, bytes) = ctx
+            .rt
+            .block_on(exporter.download("/api/v1/observations?format=csv"))?;
+        let rows = lines.saturating_sub(1);
+        if rows != ctx.data.rows {
+            report.errors.push(format!(
+                "export run {r}: {rows} rows in the CSV, expected {}",
+                ctx.data.rows
+            ));
+        }
+        let rate = rows as f64 / took.as_secs_f64();
+        log(format!(
+            "{}: export {r}/{runs}: {rows} rows, {:.1} MiB in {:.1} s ({rate:.0} rows/s)",
+            backend.name(),
+            bytes as f64 / 1048576.0,
+            took.as_secs_f64()
+        ));
+        export_rate.push(rate);
+    }
+    let hwm_export = server.hwm_kib()? as f64 / 1024.0;
+
     // 5b. The server answers repeated comparisons and dashboards from memory
     // while nothing was committed (SQLite's `PRAGMA data_version`, PostgreSQL's
     // snapshot), so the loads above mostly measure that cache. The same loads
@@ -2640,6 +2686,21 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
         Fmt::MiB,
         vec![hwm_serving],
         Target::MaxAtMost(64.0),
+    ));
+    report.measures.push(Measure::new(
+        format!(
+            "export of all {} figures as CSV, streamed (rows/s)",
+            ctx.data.rows
+        ),
+        Fmt::Rate,
+        export_rate,
+        Target::Info,
+    ));
+    report.measures.push(Measure::new(
+        "peak memory (VmHWM) after the exports too",
+        Fmt::MiB,
+        vec![hwm_export],
+        Target::Info,
     ));
     report.measures.push(Measure::new(
         "peak memory (VmHWM) importing",
