@@ -487,20 +487,40 @@ pub fn write_csv<W: Write>(
     writer
         .write_record(headers)
         .map_err(|error| csv_error(error, 1))?;
-    write_csv_records(&mut writer, headers.len(), 2, rows)
+    write_csv_records(&mut writer, headers.len(), 2, rows)?;
+    writer.flush()?;
+    Ok(())
 }
 
-/// Rows of `width` cells as CSV lines (as [`write_csv`] writes them), with no
-/// header: one chunk of a CSV file sent in parts.
-pub fn csv_rows(
+/// CSV lines (as [`write_csv`] writes them) built in memory one row at a
+/// time: one chunk of a CSV file sent in parts.
+pub struct CsvChunk {
+    writer: csv::Writer<Vec<u8>>,
     width: usize,
-    rows: impl IntoIterator<Item = Vec<Option<String>>>,
-) -> Result<Vec<u8>, TabularError> {
-    let mut writer = csv_writer(Vec::new());
-    write_csv_records(&mut writer, width, 1, rows)?;
-    writer
-        .into_inner()
-        .map_err(|error| TabularError::Io(error.into_error()))
+    rows: usize,
+}
+
+impl CsvChunk {
+    /// An empty chunk of rows of `width` cells.
+    pub fn new(width: usize) -> Self {
+        Self {
+            writer: csv_writer(Vec::new()),
+            width,
+            rows: 0,
+        }
+    }
+
+    pub fn push(&mut self, row: &[Option<String>]) -> Result<(), TabularError> {
+        self.rows += 1;
+        write_csv_records(&mut self.writer, self.width, self.rows, [row])
+    }
+
+    /// The bytes of the rows pushed.
+    pub fn finish(self) -> Result<Vec<u8>, TabularError> {
+        self.writer
+            .into_inner()
+            .map_err(|error| TabularError::Io(error.into_error()))
+    }
 }
 
 fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
@@ -510,19 +530,20 @@ fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
 }
 
 /// Writes rows; `first_line` numbers the first of them in error messages.
-fn write_csv_records<W: Write>(
+/// Flushing is the caller's.
+fn write_csv_records<W: Write, R: AsRef<[Option<String>]>>(
     writer: &mut csv::Writer<W>,
     width: usize,
     first_line: usize,
-    rows: impl IntoIterator<Item = Vec<Option<String>>>,
+    rows: impl IntoIterator<Item = R>,
 ) -> Result<(), TabularError> {
     for (index, row) in rows.into_iter().enumerate() {
+        let row = row.as_ref();
         check_row_length(index + 1, width, row.len())?;
         writer
             .write_record(row.iter().map(|cell| cell.as_deref().unwrap_or_default()))
             .map_err(|error| csv_error(error, index + first_line))?;
     }
-    writer.flush()?;
     Ok(())
 }
 

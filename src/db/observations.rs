@@ -306,13 +306,16 @@ pub fn spans(
         .load(conn)
 }
 
-/// The live figures of one period span that match `filter`, in list order.
-pub fn list_span(
+/// Calls `each` with the live figures of one period span that match
+/// `filter`, in list order, as they are read: SQLite steps through them one
+/// at a time, so no list of them is ever built.
+pub fn for_each_in_span<E: From<diesel::result::Error>>(
     conn: &mut AnyConnection,
     filter: &ObservationFilter,
     (start, end): (NaiveDate, NaiveDate),
-) -> QueryResult<Vec<ObservationRecord>> {
-    let rows: Vec<RecordTuple> = filtered(filter)
+    mut each: impl FnMut(ObservationRecord) -> Result<(), E>,
+) -> Result<(), E> {
+    let rows = filtered(filter)
         .filter(observations::period_start.eq(start))
         .filter(observations::period_end.eq(end))
         .select(record_columns())
@@ -322,8 +325,11 @@ pub fn list_span(
             observations::breakdown,
             observations::id,
         ))
-        .load(conn)?;
-    rows.into_iter().map(into_record).collect()
+        .load_iter::<RecordTuple, diesel::connection::DefaultLoadingMode>(conn)?;
+    for row in rows {
+        each(into_record(row?)?)?;
+    }
+    Ok(())
 }
 
 /// A figure by id, deleted or not.

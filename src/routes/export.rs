@@ -2,11 +2,13 @@
 //!
 //! CSV and JSON are streamed. The figures are read one period span at a time
 //! (every figure with the same first and last day: one year, one quarter …,
-//! in list order), encoded and sent before the next span is read, so a
-//! national export of a million figures holds one span (at most committees ×
-//! indicators figures) in memory, never the file. Each span is one indexed
-//! query on a pooled connection taken for that query only; the client's pace
-//! decides when the next one runs.
+//! in list order) and encoded row by row as the query returns them (SQLite
+//! steps through its rows; PostgreSQL's client library holds the span's
+//! result), and each span is sent before the next is read. A national export
+//! of a million figures never holds more than one span (at most committees ×
+//! indicators figures) and one encoded chunk, never the file. Each span is one
+//! indexed query on a pooled connection taken for that query only; the
+//! client's pace decides when the next one runs.
 //!
 //! XLSX is a zip archive, complete only at its end: its sheet is written in
 //! rust_xlsxwriter's constant-memory mode (rows go to a temporary file) and
@@ -26,7 +28,7 @@ use crate::db::{self, AnyConnection, Pool};
 use crate::domain::breakdown::Breakdown;
 use crate::error::{ApiError, FieldError};
 use crate::tabular::{
-    csv_rows, write_xlsx, Format, TabularError, COLUMNS, EXPORT_ID_COLUMNS, MAX_XLSX_DATA_ROWS,
+    write_xlsx, CsvChunk, Format, TabularError, COLUMNS, EXPORT_ID_COLUMNS, MAX_XLSX_DATA_ROWS,
 };
 
 /// Columns of an XLSX export written as number cells when exact.
@@ -103,17 +105,6 @@ fn cells(record: ObservationRecord) -> Result<Vec<Option<String>>, ApiError> {
     ])
 }
 
-fn span_rows(
-    conn: &mut AnyConnection,
-    filter: &ObservationFilter,
-    span: (NaiveDate, NaiveDate),
-) -> Result<Vec<Vec<Option<String>>>, ApiError> {
-    db::observations::list_span(conn, filter, span)?
-        .into_iter()
-        .map(cells)
-        .collect()
-}
-
 /// What is left to send.
 enum Pages {
     /// Period spans not read yet.
@@ -122,56 +113,92 @@ enum Pages {
     Rows(std::vec::IntoIter<Vec<Option<String>>>),
 }
 
-/// Encodes rows as a CSV file or as the JSON export object.
+/// How rows become bytes: CSV lines, or the items of the JSON export object.
 #[derive(Clone, Copy)]
 enum Encoder {
     Csv,
     Json { first: bool },
 }
 
+/// Rows being encoded into one chunk of the file.
+enum Chunk {
+    Csv(Box<CsvChunk>),
+    Json { out: Vec<u8>, first: bool },
+}
+
 impl Encoder {
+    /// The start of the file.
     fn start(&self, headers: &[&str]) -> Result<Vec<u8>, ApiError> {
         match self {
-            Encoder::Csv => csv_rows(
-                headers.len(),
-                [headers.iter().map(|h| Some(h.to_string())).collect()],
-            )
-            .map_err(export_failed),
+            Encoder::Csv => {
+                let mut chunk = CsvChunk::new(headers.len());
+                let names: Vec<Option<String>> =
+                    headers.iter().map(|h| Some(h.to_string())).collect();
+                chunk.push(&names).map_err(export_failed)?;
+                chunk.finish().map_err(export_failed)
+            }
             Encoder::Json { .. } => Ok(br#"{"observations":["#.to_vec()),
         }
     }
 
-    fn rows(
-        &mut self,
-        headers: &[&str],
-        rows: Vec<Vec<Option<String>>>,
-    ) -> Result<Vec<u8>, ApiError> {
-        match self {
-            Encoder::Csv => csv_rows(headers.len(), rows).map_err(export_failed),
-            Encoder::Json { first } => {
-                let mut out = Vec::new();
-                for row in rows {
-                    let item: serde_json::Map<String, serde_json::Value> = headers
-                        .iter()
-                        .zip(row)
-                        .filter_map(|(h, c)| c.map(|c| ((*h).to_owned(), c.into())))
-                        .collect();
-                    out.extend_from_slice(if *first { b"\n" } else { b",\n" });
-                    *first = false;
-                    serde_json::to_writer(&mut out, &item)
-                        .map_err(|e| ApiError::Internal(e.into()))?;
-                }
-                Ok(out)
-            }
+    fn chunk(&self, headers: &[&str]) -> Chunk {
+        match *self {
+            Encoder::Csv => Chunk::Csv(Box::new(CsvChunk::new(headers.len()))),
+            Encoder::Json { first } => Chunk::Json {
+                out: Vec::new(),
+                first,
+            },
         }
     }
 
+    /// The end of the file.
     fn end(&self) -> Vec<u8> {
         match self {
             Encoder::Csv => Vec::new(),
             Encoder::Json { .. } => b"\n]}\n".to_vec(),
         }
     }
+}
+
+impl Chunk {
+    fn push(&mut self, headers: &[&str], row: Vec<Option<String>>) -> Result<(), ApiError> {
+        match self {
+            Chunk::Csv(chunk) => chunk.push(&row).map_err(export_failed),
+            Chunk::Json { out, first } => {
+                let item: serde_json::Map<String, serde_json::Value> = headers
+                    .iter()
+                    .zip(row)
+                    .filter_map(|(h, c)| c.map(|c| ((*h).to_owned(), c.into())))
+                    .collect();
+                out.extend_from_slice(if *first { b"\n" } else { b",\n" });
+                *first = false;
+                serde_json::to_writer(out, &item).map_err(|e| ApiError::Internal(e.into()))
+            }
+        }
+    }
+
+    /// Its bytes, and the encoder that continues after it.
+    fn finish(self) -> Result<(Vec<u8>, Encoder), ApiError> {
+        match self {
+            Chunk::Csv(chunk) => Ok((chunk.finish().map_err(export_failed)?, Encoder::Csv)),
+            Chunk::Json { out, first } => Ok((out, Encoder::Json { first })),
+        }
+    }
+}
+
+/// The figures of one period span, encoded as they are read.
+fn encode_span(
+    conn: &mut AnyConnection,
+    filter: &ObservationFilter,
+    span: (NaiveDate, NaiveDate),
+    encoder: Encoder,
+    headers: &[&str],
+) -> Result<(Vec<u8>, Encoder), ApiError> {
+    let mut chunk = encoder.chunk(headers);
+    db::observations::for_each_in_span(conn, filter, span, |record| {
+        chunk.push(headers, cells(record)?)
+    })?;
+    chunk.finish()
 }
 
 /// Encoding figures read from the database cannot fail on their content: a
@@ -202,25 +229,32 @@ impl Export {
             return self.encoder.start(&self.headers).map(|b| Some(b.into()));
         }
         loop {
-            let rows = match &mut self.pages {
-                Pages::Rows(rows) => rows.by_ref().take(AS_OF_CHUNK).collect::<Vec<_>>(),
+            let (bytes, encoder) = match &mut self.pages {
+                Pages::Rows(rows) => {
+                    let mut chunk = self.encoder.chunk(&self.headers);
+                    for row in rows.by_ref().take(AS_OF_CHUNK) {
+                        chunk.push(&self.headers, row)?;
+                    }
+                    chunk.finish()?
+                }
                 Pages::Spans(spans) => match spans.next() {
-                    None => Vec::new(),
+                    None => (Vec::new(), self.encoder),
                     Some(span) => {
-                        let filter = self.filter.clone();
-                        with_conn(&self.pool, move |conn| span_rows(conn, &filter, span)).await?
+                        let (filter, encoder) = (self.filter.clone(), self.encoder);
+                        with_conn(&self.pool, move |conn| {
+                            encode_span(conn, &filter, span, encoder, &headers())
+                        })
+                        .await?
                     }
                 },
             };
+            self.encoder = encoder;
             let exhausted = match &self.pages {
                 Pages::Rows(rows) => rows.len() == 0,
                 Pages::Spans(spans) => spans.len() == 0,
             };
-            if !rows.is_empty() {
-                return self
-                    .encoder
-                    .rows(&self.headers, rows)
-                    .map(|b| Some(b.into()));
+            if !bytes.is_empty() {
+                return Ok(Some(bytes.into()));
             }
             if exhausted {
                 self.done = true;
@@ -329,11 +363,18 @@ async fn xlsx(
         let mut failure = None;
         let rows = spans
             .into_iter()
-            .map_while(|span| match span_rows(conn, &filter, span) {
-                Ok(rows) => Some(rows),
-                Err(error) => {
-                    failure = Some(error);
-                    None
+            .map_while(|span| {
+                let mut rows = Vec::new();
+                let read = db::observations::for_each_in_span(conn, &filter, span, |record| {
+                    rows.push(cells(record)?);
+                    Ok::<_, ApiError>(())
+                });
+                match read {
+                    Ok(()) => Some(rows),
+                    Err(error) => {
+                        failure = Some(error);
+                        None
+                    }
                 }
             })
             .flatten();
