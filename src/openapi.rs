@@ -4,65 +4,6 @@ use utoipa::OpenApi;
 
 use crate::routes;
 
-/// Endpoints under `/api/v1`.
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        routes::committees::list_committees,
-        routes::committees::get_committee,
-        routes::committees::create_committee,
-        routes::committees::update_committee,
-        routes::committees::delete_committee,
-        routes::groups::list_groups,
-        routes::groups::get_group,
-        routes::groups::create_group,
-        routes::groups::add_member,
-        routes::groups::remove_member,
-        routes::indicators::list_indicators,
-        routes::indicators::get_indicator,
-        routes::indicators::create_indicator,
-        routes::indicators::update_indicator,
-        routes::periods::get_period,
-        routes::observations::list_observations,
-        routes::observations::create_observation,
-        routes::observations::create_observations_batch,
-        routes::observations::get_observation,
-        routes::observations::update_observation,
-        routes::observations::delete_observation,
-        routes::observations::list_revisions,
-        routes::targets::list_targets,
-        routes::targets::upsert_target,
-        routes::targets::get_target,
-        routes::targets::list_target_revisions,
-        routes::sources::list_sources,
-        routes::sources::get_source,
-        routes::imports::create_import,
-        routes::tokens::list_tokens,
-        routes::tokens::issue_token,
-        routes::tokens::revoke_token,
-        routes::locks::list_locks,
-        routes::locks::create_lock,
-        routes::locks::get_lock,
-        routes::locks::lift_lock,
-        routes::analysis::year_over_year,
-        routes::analysis::series,
-        routes::analysis::checks,
-        routes::analysis::target_progress,
-        routes::analysis::dashboard,
-    ),
-    components(schemas(
-        crate::error::Problem,
-        crate::error::FieldError,
-        // Types of query parameters: utoipa refers to them without collecting them.
-        crate::domain::locale::Locale,
-        crate::routes::observations::Mode,
-        crate::db::imports::Strategy,
-        crate::analysis::comparisons::Basis,
-        crate::domain::series::Transform,
-    ))
-)]
-struct V1Api;
-
 /// The whole API.
 #[derive(OpenApi)]
 #[openapi(
@@ -73,10 +14,17 @@ committees, indicators, periods, figures with their sources and revisions, and t
 Every value is an exact decimal, sent and returned as a string (JSON numbers are accepted on input). \
 Errors are RFC 7807 `application/problem+json`."
     ),
-    paths(routes::health::healthz, routes::health::readyz),
     modifiers(&BearerAuth),
-    security((), ("bearer" = [])),
-    nest((path = "/api/v1", api = V1Api)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        // Types of query parameters: utoipa refers to them without collecting them.
+        crate::domain::locale::Locale,
+        crate::routes::observations::Mode,
+        crate::db::imports::Strategy,
+        crate::analysis::comparisons::Basis,
+        crate::domain::series::Transform,
+    )),
     tags(
         (name = "committees", description = "Reporting organisations"),
         (name = "groups", description = "Groups of committees"),
@@ -116,9 +64,17 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The document as served and as committed in `openapi/openapi.json`.
+/// The document as served and as committed in `openapi/openapi.json`: the
+/// paths are those the router registers ([`routes::configure`]), so a served
+/// route cannot be missing from it.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    use utoipa_actix_web::AppExt;
+    let (_, document) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts();
+    document
 }
 
 /// Pretty JSON of the document, with a trailing newline.

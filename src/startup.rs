@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpRequest, HttpServer};
 
-use crate::auth::{authenticate, AuthSettings};
+use crate::auth::{identify, require_access_rule, AuthSettings};
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::error::{ApiError, FieldError};
 use crate::routes::answer_cache::AnswerCache;
+use crate::routes::query_rules::QueryRules;
 use crate::{openapi, routes, seed};
 
 /// A migrated, seeded, bound server, ready to run.
@@ -133,6 +134,7 @@ pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server,
     let origins = config.cors_origins.clone();
     let max_body = config.max_body_bytes;
     let document = openapi::document();
+    let query_rules = web::Data::new(QueryRules::from_document(&document));
     let mut server = HttpServer::new(move || {
         let mut cors = Cors::default()
             .allowed_methods(["GET", "POST", "PUT", "DELETE"])
@@ -149,13 +151,16 @@ pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server,
             cors = cors.allowed_origin(origin);
         }
         App::new()
-            // Outermost first: CORS answers preflights before authentication runs.
-            .wrap(from_fn(authenticate))
+            // The last wrapped runs first: CORS answers preflights before the
+            // caller is identified; the access-rule check sees the handler's answer.
+            .wrap(from_fn(require_access_rule))
+            .wrap(from_fn(identify))
             .wrap(cors)
             .wrap(TracingLogger::default())
             .app_data(pool.clone())
             .app_data(answers.clone())
             .app_data(auth.clone())
+            .app_data(query_rules.clone())
             .app_data(shared_config.clone())
             .app_data(
                 web::JsonConfig::default()
@@ -179,7 +184,7 @@ pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server,
                         .finish()
                 }),
             )
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(&mut routes::Routes::new(cfg)))
             .default_service(web::to(not_found))
     })
     .listen(listener)?

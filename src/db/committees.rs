@@ -84,6 +84,30 @@ pub fn update(
         .and_then(|id: i64| find_by_id(conn, id))
 }
 
+/// The committees and every committee below them, as the tree stands now.
+pub fn with_descendants(
+    conn: &mut AnyConnection,
+    roots: &[i64],
+) -> QueryResult<std::collections::BTreeSet<i64>> {
+    let rows: Vec<(i64, Option<i64>)> = committees::table
+        .select((committees::id, committees::parent_id))
+        .load(conn)?;
+    let mut children: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+    for (id, parent) in &rows {
+        if let Some(parent) = parent {
+            children.entry(*parent).or_default().push(*id);
+        }
+    }
+    let mut found = std::collections::BTreeSet::new();
+    let mut stack: Vec<i64> = roots.to_vec();
+    while let Some(id) = stack.pop() {
+        if found.insert(id) {
+            stack.extend(children.get(&id).into_iter().flatten());
+        }
+    }
+    Ok(found)
+}
+
 /// Whether `ancestor` is `id` or one of its ancestors (to refuse parent cycles).
 pub fn is_self_or_ancestor(conn: &mut AnyConnection, id: i64, ancestor: i64) -> QueryResult<bool> {
     let mut current = Some(ancestor);

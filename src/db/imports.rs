@@ -266,16 +266,34 @@ pub fn classify(
         ))
         .execute(conn)?;
     }
+    // Scope before anything else: a row for a committee outside the caller's
+    // scope is forbidden whatever else is wrong with it (403 before 409).
+    let mut marked = 0;
+    let mut forbidden = 0;
+    if let Some(scope) = scope {
+        // Ids come from the token's own scope, not from the request. An empty
+        // scope grants nothing: every row is forbidden.
+        let outside = if scope.is_empty() {
+            "1 = 1".to_owned()
+        } else {
+            let ids: Vec<String> = scope.iter().map(i64::to_string).collect();
+            format!("committee_id NOT IN ({})", ids.join(", "))
+        };
+        forbidden = diesel::sql_query(format!(
+            "UPDATE import_staging SET action = 'reject', reject_code = 'forbidden' WHERE {outside}"
+        ))
+        .execute(conn)?;
+        marked += forbidden;
+    }
     // Figures repeated in the file: every row after the first is rejected.
     // Only looked for when the key hashes say there may be some.
-    let mut marked = 0;
     if may_repeat {
         conn.batch_execute(
             "CREATE INDEX import_staging_key ON import_staging (committee_id, indicator_id, period_code, breakdown, row_no)",
         )?;
         marked += diesel::sql_query(format!(
             "UPDATE import_staging AS s SET action = 'reject', reject_code = 'duplicate_in_file'
-               WHERE EXISTS (SELECT 1 FROM import_staging AS t WHERE {KEY} AND t.row_no < s.row_no)"
+               WHERE s.action IS NULL AND EXISTS (SELECT 1 FROM import_staging AS t WHERE {KEY} AND t.row_no < s.row_no)"
         ))
         .execute(conn)?;
     }
@@ -289,22 +307,6 @@ pub fn classify(
                  AND l.committee_id = s.committee_id AND l.period_start <= s.period_start AND s.period_end <= l.period_end)",
         )
         .execute(conn)?;
-    }
-    let mut forbidden = 0;
-    if let Some(scope) = scope {
-        // Ids come from the token's own scope, not from the request.
-        let ids: Vec<String> = scope.iter().map(i64::to_string).collect();
-        let allowed = if ids.is_empty() {
-            "NULL".to_owned()
-        } else {
-            ids.join(", ")
-        };
-        forbidden = diesel::sql_query(format!(
-            "UPDATE import_staging SET action = 'reject', reject_code = 'forbidden'
-               WHERE action IS NULL AND committee_id NOT IN ({allowed})"
-        ))
-        .execute(conn)?;
-        marked += forbidden;
     }
     if existing > 0 && matches!(strategy, Strategy::Update | Strategy::CreateAndUpdate) {
         let columns = [

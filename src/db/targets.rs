@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use rust_decimal::Decimal;
 
 use super::decimal::StoredDecimal;
-use super::observations::{Author, WriteOutcome, Written};
+use super::observations::{Author, WriteError, WriteOutcome, Written};
 use super::schema::{committees, indicators, sources, target_revisions, targets};
 use super::{write_transaction, AnyConnection};
 use crate::domain::period::PeriodCode;
@@ -157,12 +157,21 @@ fn record_revision(
 }
 
 /// Creates the target of committee × indicator × period, or revises it.
+///
+/// A target falls under the locks of figures: a locked committee × period
+/// refuses it (checked inside the write, so a lock taken meanwhile counts).
 pub fn upsert(
     conn: &mut AnyConnection,
     target: &NewTarget,
     author: Author<'_>,
-) -> QueryResult<Written> {
+) -> Result<Written, WriteError> {
     write_transaction(conn, |conn| {
+        if let Some(lock) = super::locks::active(conn, &[target.committee_id])?
+            .into_iter()
+            .find(|lock| lock.covers(&target.period))
+        {
+            return Err(WriteError::Locked(vec![(0, lock)]));
+        }
         let at = super::now();
         let existing: Option<TargetRow> = targets::table
             .filter(targets::committee_id.eq(target.committee_id))

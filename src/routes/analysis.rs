@@ -1,5 +1,6 @@
 //! Analysis endpoints: comparisons, series, checks, target progress, dashboards.
 
+use crate::auth::Reader;
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ use crate::domain::period::{Frequency, PeriodCode};
 use crate::domain::series::Transform;
 use crate::error::ApiError;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut super::Routes) {
     cfg.service(year_over_year)
         .service(series)
         .service(checks)
@@ -93,10 +94,13 @@ pub struct ComparisonReport {
         (status = 200, description = "One comparison per committee × indicator", body = ComparisonReport),
         (status = 400, description = "Missing or malformed parameters, or a period without a base period", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown committee, group or indicator", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/comparisons/yoy")]
 pub async fn year_over_year(
+    _: Reader,
     pool: web::Data<Pool>,
     answers: web::Data<AnswerCache>,
     request: HttpRequest,
@@ -187,10 +191,13 @@ pub struct SeriesQuery {
         (status = 400, description = "Missing or malformed parameters", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown committee, group or indicator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A transform or total that makes no sense for the indicator (e.g. summing a ratio)", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/series")]
 pub async fn series(
+    _: Reader,
     pool: web::Data<Pool>,
     query: web::Query<SeriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -278,10 +285,13 @@ pub struct CheckReport {
         (status = 200, description = "The checks", body = CheckReport),
         (status = 400, description = "Malformed parameters", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown committee", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/checks")]
 pub async fn checks(
+    _: Reader,
     pool: web::Data<Pool>,
     query: web::Query<CheckQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -346,10 +356,13 @@ pub struct ProgressReport {
         (status = 200, description = "Progress of every matching target", body = ProgressReport),
         (status = 400, description = "Malformed parameters", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown committee or indicator", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/targets/progress")]
 pub async fn target_progress(
+    _: Reader,
     pool: web::Data<Pool>,
     query: web::Query<ProgressQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -427,10 +440,13 @@ pub struct Dashboard {
         (status = 304, description = "Not modified since the ETag sent in If-None-Match"),
         (status = 400, description = "Missing or malformed period", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown committee", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/committees/{code}/dashboard")]
 pub async fn dashboard(
+    _: Reader,
     pool: web::Data<Pool>,
     answers: web::Data<AnswerCache>,
     request: HttpRequest,

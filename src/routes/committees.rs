@@ -1,5 +1,6 @@
 //! Committees: the organisations that report.
 
+use crate::auth::{Admin, Reader};
 use std::collections::HashMap;
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
@@ -14,7 +15,7 @@ use crate::domain::code::CommitteeCode;
 use crate::domain::committee::CommitteeKind;
 use crate::error::{ApiError, FieldError};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut super::Routes) {
     cfg.service(list_committees)
         .service(get_committee)
         .service(create_committee)
@@ -134,9 +135,14 @@ fn find_or_404(conn: &mut AnyConnection, code: &str) -> Result<CommitteeRow, Api
 }
 
 /// Lists every committee, ordered by code.
-#[utoipa::path(tag = "committees", responses((status = 200, description = "All committees", body = Vec<Committee>)))]
+#[utoipa::path(tag = "committees", responses((status = 200, description = "All committees", body = Vec<Committee>),
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 #[get("/committees")]
-pub async fn list_committees(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+pub async fn list_committees(_: Reader, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     let committees = with_conn(&pool, |conn| {
         let rows = db::committees::list(conn)?;
         let codes: HashMap<i64, String> = rows.iter().map(|r| (r.id, r.code.clone())).collect();
@@ -159,10 +165,14 @@ pub async fn list_committees(pool: web::Data<Pool>) -> Result<HttpResponse, ApiE
     responses(
         (status = 200, description = "The committee", body = Committee),
         (status = 404, description = "No such committee", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/committees/{code}")]
 pub async fn get_committee(
+    _: Reader,
     pool: web::Data<Pool>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -185,10 +195,16 @@ pub async fn get_committee(
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "A committee with this code exists", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[post("/committees")]
 pub async fn create_committee(
+    _: Admin,
     pool: web::Data<Pool>,
     body: web::Json<NewCommitteeInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -240,10 +256,16 @@ pub async fn create_committee(
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such committee", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[put("/committees/{code}")]
 pub async fn update_committee(
+    _: Admin,
     pool: web::Data<Pool>,
     code: web::Path<String>,
     body: web::Json<CommitteeUpdate>,
@@ -287,10 +309,15 @@ pub async fn update_committee(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such committee", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The committee still has data", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[delete("/committees/{code}")]
 pub async fn delete_committee(
+    _: Admin,
     pool: web::Data<Pool>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {

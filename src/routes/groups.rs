@@ -1,5 +1,6 @@
 //! Groups of committees, e.g. the seven northern business blocs.
 
+use crate::auth::{Admin, Reader};
 use std::collections::HashMap;
 
 use actix_web::{delete, get, post, web, HttpResponse};
@@ -13,7 +14,7 @@ use crate::db::{self, write_transaction, AnyConnection, Pool};
 use crate::domain::code::{CommitteeCode, GroupCode, SourceCode};
 use crate::error::{ApiError, FieldError};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut super::Routes) {
     cfg.service(list_groups)
         .service(get_group)
         .service(create_group)
@@ -119,9 +120,14 @@ fn committee_or_404(conn: &mut AnyConnection, code: &str) -> Result<i64, ApiErro
 }
 
 /// Lists every group with its member count.
-#[utoipa::path(tag = "groups", responses((status = 200, description = "All groups", body = Vec<Group>)))]
+#[utoipa::path(tag = "groups", responses((status = 200, description = "All groups", body = Vec<Group>),
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 #[get("/groups")]
-pub async fn list_groups(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+pub async fn list_groups(_: Reader, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     let groups = with_conn(&pool, |conn| {
         let counts: HashMap<i64, i64> = db::groups::member_counts(conn)?.into_iter().collect();
         let sources: HashMap<i64, String> = db::sources::list(conn)?
@@ -151,10 +157,14 @@ pub async fn list_groups(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError
     responses(
         (status = 200, description = "The group and its members", body = GroupDetail),
         (status = 404, description = "No such group", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/groups/{code}")]
 pub async fn get_group(
+    _: Reader,
     pool: web::Data<Pool>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -176,10 +186,16 @@ pub async fn get_group(
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "A group with this code exists", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or unknown members", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[post("/groups")]
 pub async fn create_group(
+    _: Admin,
     pool: web::Data<Pool>,
     body: web::Json<NewGroupInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -276,10 +292,16 @@ pub async fn create_group(
         (status = 200, description = "The group with its members", body = GroupDetail),
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such group or committee", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[post("/groups/{code}/members")]
 pub async fn add_member(
+    _: Admin,
     pool: web::Data<Pool>,
     code: web::Path<String>,
     body: web::Json<MemberInput>,
@@ -308,10 +330,15 @@ pub async fn add_member(
     responses(
         (status = 204, description = "Removed"),
         (status = 404, description = "No such group, committee or membership", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[delete("/groups/{code}/members/{committee}")]
 pub async fn remove_member(
+    _: Admin,
     pool: web::Data<Pool>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,5 +1,6 @@
 //! Bulk import of figures from a file.
 
+use crate::auth::Editor;
 use std::io::{Seek, SeekFrom, Write};
 
 use actix_web::{post, web, HttpRequest, HttpResponse};
@@ -15,7 +16,7 @@ use crate::error::{ApiError, FieldError};
 use crate::import::{import, ImportOptions, ImportSummary};
 use crate::tabular::Format;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut super::Routes) {
     cfg.service(create_import);
 }
 
@@ -61,10 +62,14 @@ pub struct ImportProblem {
         (status = 413, description = "The file is too large", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Unknown format: give format= or a Content-Type", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Rows were rejected (atomic import): nothing was written; every rejected row is listed", body = ImportProblem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["editor", "admin"]))
 )]
 #[post("/imports")]
 pub async fn create_import(
+    Editor(caller): Editor,
     pool: web::Data<Pool>,
     config: web::Data<Config>,
     request: HttpRequest,
@@ -132,7 +137,6 @@ pub async fn create_import(
         atomic: query.atomic.unwrap_or(true),
         locale: query.locale.unwrap_or_default(),
     };
-    let caller = crate::auth::caller(&request);
     let reason = query.reason.clone();
     let summary = super::with_conn(&pool, move |conn| {
         Ok(import(

@@ -1,5 +1,6 @@
 //! Indicators: what is measured, its unit and how it aggregates.
 
+use crate::auth::{Admin, Reader};
 use std::collections::HashMap;
 
 use actix_web::{get, post, put, web, HttpResponse};
@@ -15,7 +16,7 @@ use crate::domain::code::IndicatorCode;
 use crate::domain::indicator::{check_kind_fits_unit, check_scale, Direction, MeasureKind, Unit};
 use crate::error::{ApiError, FieldError};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut super::Routes) {
     cfg.service(list_indicators)
         .service(get_indicator)
         .service(create_indicator)
@@ -264,9 +265,14 @@ fn changes(fields: &IndicatorUpdate, references: References) -> IndicatorChanges
 }
 
 /// Lists every indicator, ordered by code.
-#[utoipa::path(tag = "indicators", responses((status = 200, description = "All indicators", body = Vec<Indicator>)))]
+#[utoipa::path(tag = "indicators", responses((status = 200, description = "All indicators", body = Vec<Indicator>),
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 #[get("/indicators")]
-pub async fn list_indicators(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+pub async fn list_indicators(_: Reader, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     let indicators = with_conn(&pool, |conn| {
         let rows = db::indicators::list(conn)?;
         let codes: HashMap<i64, String> = rows.iter().map(|r| (r.id, r.code.clone())).collect();
@@ -286,10 +292,14 @@ pub async fn list_indicators(pool: web::Data<Pool>) -> Result<HttpResponse, ApiE
     responses(
         (status = 200, description = "The indicator", body = Indicator),
         (status = 404, description = "No such indicator", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/indicators/{code}")]
 pub async fn get_indicator(
+    _: Reader,
     pool: web::Data<Pool>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -311,10 +321,16 @@ pub async fn get_indicator(
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "An indicator with this code exists", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[post("/indicators")]
 pub async fn create_indicator(
+    _: Admin,
     pool: web::Data<Pool>,
     body: web::Json<NewIndicatorInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -357,10 +373,16 @@ pub async fn create_indicator(
         (status = 404, description = "No such indicator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Unit, scale or kind change on an indicator with data", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[put("/indicators/{code}")]
 pub async fn update_indicator(
+    _: Admin,
     pool: web::Data<Pool>,
     code: web::Path<String>,
     body: web::Json<IndicatorUpdate>,

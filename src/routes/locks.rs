@@ -1,6 +1,7 @@
 //! Locks: close a committee × period to writes after approval, and lift them.
 
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use crate::auth::{Admin, Reader};
+use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +13,7 @@ use crate::domain::code::CommitteeCode;
 use crate::domain::period::PeriodCode;
 use crate::error::{ApiError, FieldError};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut super::Routes) {
     cfg.service(list_locks)
         .service(create_lock)
         .service(get_lock)
@@ -79,9 +80,15 @@ pub struct LockQuery {
 }
 
 /// Lists locks, newest first.
-#[utoipa::path(tag = "locks", params(LockQuery), responses((status = 200, description = "The locks", body = Vec<Lock>)))]
+#[utoipa::path(tag = "locks", params(LockQuery), responses((status = 200, description = "The locks", body = Vec<Lock>),
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 #[get("/locks")]
 pub async fn list_locks(
+    _: Reader,
     pool: web::Data<Pool>,
     query: web::Query<LockQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -106,16 +113,21 @@ pub async fn list_locks(
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already locked", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown committee or bad period", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[post("/locks")]
 pub async fn create_lock(
+    Admin(caller): Admin,
     pool: web::Data<Pool>,
-    request: HttpRequest,
     body: web::Json<LockInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let locked_by = crate::auth::caller(&request).name;
+    let locked_by = caller.name;
     let lock = with_conn(&pool, move |conn| {
         let mut errors = Vec::new();
         let committee = match CommitteeCode::parse(input.committee.trim()) {
@@ -185,10 +197,17 @@ pub async fn create_lock(
     responses(
         (status = 200, description = "The lock", body = Lock),
         (status = 404, description = "No such lock", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/locks/{id}")]
-pub async fn get_lock(pool: web::Data<Pool>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_lock(
+    _: Reader,
+    pool: web::Data<Pool>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let lock = with_conn(&pool, move |conn| {
         db::locks::find(conn, id)?
@@ -206,16 +225,20 @@ pub async fn get_lock(pool: web::Data<Pool>, id: web::Path<i64>) -> Result<HttpR
     responses(
         (status = 204, description = "Lifted"),
         (status = 404, description = "No such active lock", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[delete("/locks/{id}")]
 pub async fn lift_lock(
+    Admin(caller): Admin,
     pool: web::Data<Pool>,
-    request: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let unlocked_by = crate::auth::caller(&request).name;
+    let unlocked_by = caller.name;
     with_conn(&pool, move |conn| {
         if db::locks::lift(conn, id, &unlocked_by)? {
             Ok(())

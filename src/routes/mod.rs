@@ -12,6 +12,7 @@ pub mod indicators;
 pub mod locks;
 pub mod observations;
 pub mod periods;
+pub mod query_rules;
 pub mod sources;
 pub mod targets;
 pub mod tokens;
@@ -23,10 +24,14 @@ use utoipa::{IntoParams, ToSchema};
 use crate::db::{AnyConnection, Pool};
 use crate::error::{ApiError, FieldError};
 
-/// Mounts every resource under `/api/v1`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Where handlers are registered: registering a handler also documents it, so
+/// no route is served without being in the OpenAPI document.
+pub type Routes<'a> = utoipa_actix_web::service_config::ServiceConfig<'a>;
+
+/// Mounts every resource under `/api/v1`, and the probes.
+pub fn configure(cfg: &mut Routes) {
     cfg.service(
-        web::scope("/api/v1")
+        utoipa_actix_web::scope("/api/v1")
             // Before targets: /targets/progress must not be read as /targets/{id}.
             .configure(analysis::configure)
             .configure(committees::configure)

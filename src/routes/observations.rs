@@ -1,5 +1,6 @@
 //! Observations: the figures themselves, one by one or in batches, with their history.
 
+use crate::auth::{Editor, Reader};
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
@@ -21,7 +22,7 @@ use crate::domain::value::{ExactDecimal, ObservationStatus, Qualifier};
 use crate::error::{ApiError, FieldError, LockProblem};
 use crate::ingest::{self, ObservationInput, ReferenceData, StateInput};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut super::Routes) {
     cfg.service(list_observations)
         .service(create_observations_batch)
         .service(create_observation)
@@ -338,7 +339,7 @@ impl From<(RevisionRow, Option<String>)> for Revision {
 }
 
 /// Turns a refused write into its problem: 404, 409 (exists, locked) or 412.
-fn write_error(
+pub(crate) fn write_error(
     conn: &mut db::AnyConnection,
     error: WriteError,
     id: Option<i64>,
@@ -451,10 +452,13 @@ fn load(conn: &mut db::AnyConnection, id: i64) -> Result<Observation, ApiError> 
                 (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             )),
         (status = 400, description = "A bad filter", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/observations")]
 pub async fn list_observations(
+    _: Reader,
     pool: web::Data<Pool>,
     request: HttpRequest,
     query: web::Query<ObservationQuery>,
@@ -500,18 +504,21 @@ pub async fn list_observations(
         (status = 409, description = "The figure exists already (mode=create)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields: unknown codes, bad period, unit mismatch, negative count …", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["editor", "admin"]))
 )]
 #[post("/observations")]
 pub async fn create_observation(
+    Editor(caller): Editor,
     pool: web::Data<Pool>,
-    request: HttpRequest,
     params: web::Query<WriteParams>,
     body: web::Json<ObservationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let mode = params.mode.unwrap_or_default();
     let input = body.into_inner();
-    let caller = crate::auth::caller(&request);
     let (written, observation) = with_conn(&pool, move |conn| {
         let refs = ReferenceData::load(conn)?;
         let new = ingest::validate_observation(&input, &refs, None).map_err(reject)?;
@@ -551,12 +558,16 @@ pub async fn create_observation(
         (status = 409, description = "Figures exist already (mode=create); nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body or batch too large", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid items, each error with its index; nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["editor", "admin"]))
 )]
 #[post("/observations/batch")]
 pub async fn create_observations_batch(
+    Editor(caller): Editor,
     pool: web::Data<Pool>,
-    request: HttpRequest,
     params: web::Query<WriteParams>,
     body: web::Json<BatchInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -598,7 +609,6 @@ pub async fn create_observations_batch(
             errors,
         });
     }
-    let caller = crate::auth::caller(&request);
     let summary = with_conn(&pool, move |conn| {
         let refs = ReferenceData::load(conn)?;
         let new = ingest::validate_batch(&inputs, &refs).map_err(reject)?;
@@ -646,10 +656,14 @@ fn summarise(written: &[Written]) -> BatchSummary {
     responses(
         (status = 200, description = "The figure", body = Observation, headers(("ETag" = String, description = "The figure's revision, for If-Match"))),
         (status = 404, description = "No such figure (or it was deleted)", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/observations/{id}")]
 pub async fn get_observation(
+    _: Reader,
     pool: web::Data<Pool>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
@@ -672,10 +686,16 @@ pub async fn get_observation(
         (status = 409, description = "The committee × period is locked; the problem's `lock` says by whom and since when", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names an older revision: someone else changed it first", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["editor", "admin"]))
 )]
 #[put("/observations/{id}")]
 pub async fn update_observation(
+    Editor(caller): Editor,
     pool: web::Data<Pool>,
     request: HttpRequest,
     id: web::Path<i64>,
@@ -683,7 +703,6 @@ pub async fn update_observation(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
-    let caller = crate::auth::caller(&request);
     let expected_revision = if_match(&request);
     let observation = with_conn(&pool, move |conn| {
         let current = load(conn, id)?;
@@ -733,10 +752,15 @@ pub async fn update_observation(
         (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The committee × period is locked", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names an older revision", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["editor", "admin"]))
 )]
 #[delete("/observations/{id}")]
 pub async fn delete_observation(
+    Editor(caller): Editor,
     pool: web::Data<Pool>,
     request: HttpRequest,
     id: web::Path<i64>,
@@ -754,7 +778,6 @@ pub async fn delete_observation(
             format!("at most {} characters", ingest::MAX_REASON_CHARS),
         ));
     }
-    let caller = crate::auth::caller(&request);
     let expected_revision = if_match(&request);
     with_conn(&pool, move |conn| {
         if let Some(current) =
@@ -783,10 +806,14 @@ pub async fn delete_observation(
     responses(
         (status = 200, description = "Every revision", body = Vec<Revision>),
         (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/observations/{id}/revisions")]
 pub async fn list_revisions(
+    _: Reader,
     pool: web::Data<Pool>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,5 +1,6 @@
 //! Reporting periods: parse any accepted form.
 
+use crate::auth::Reader;
 use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -8,7 +9,7 @@ use utoipa::ToSchema;
 use crate::domain::period::{Frequency, PeriodCode, ACCEPTED_FORMS};
 use crate::error::{ApiError, FieldError};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut super::Routes) {
     cfg.service(get_period);
 }
 
@@ -56,10 +57,12 @@ impl From<&PeriodCode> for Period {
     responses(
         (status = 200, description = "The parsed period", body = Period),
         (status = 400, description = "Not a period; the problem lists the accepted forms", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/periods/{code}")]
-pub async fn get_period(code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_period(_: Reader, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let period = PeriodCode::parse(&code).map_err(|e| ApiError::BadRequest {
         detail: e.to_string(),
         errors: vec![FieldError::new(

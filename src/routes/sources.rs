@@ -1,5 +1,6 @@
 //! Source documents.
 
+use crate::auth::Reader;
 use actix_web::{get, web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
@@ -10,7 +11,7 @@ use crate::db::sources::SourceRow;
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut super::Routes) {
     cfg.service(list_sources).service(get_source);
 }
 
@@ -43,9 +44,14 @@ impl From<SourceRow> for Source {
 }
 
 /// Lists every source document.
-#[utoipa::path(tag = "sources", responses((status = 200, description = "All sources", body = Vec<Source>)))]
+#[utoipa::path(tag = "sources", responses((status = 200, description = "All sources", body = Vec<Source>),
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 #[get("/sources")]
-pub async fn list_sources(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+pub async fn list_sources(_: Reader, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     let sources = with_conn(&pool, |conn| {
         Ok(db::sources::list(conn)?
             .into_iter()
@@ -63,10 +69,14 @@ pub async fn list_sources(pool: web::Data<Pool>) -> Result<HttpResponse, ApiErro
     responses(
         (status = 200, description = "The source", body = Source),
         (status = 404, description = "No such source", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/sources/{code}")]
 pub async fn get_source(
+    _: Reader,
     pool: web::Data<Pool>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,6 +1,7 @@
 //! Targets: committee × indicator × period → the value to reach, and who assigned it.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use crate::auth::{Editor, Reader};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ use crate::domain::period::{Frequency, PeriodCode};
 use crate::error::ApiError;
 use crate::ingest::{self, ReferenceData, TargetInput};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut super::Routes) {
     cfg.service(list_targets)
         .service(upsert_target)
         .service(get_target)
@@ -122,10 +123,13 @@ impl From<TargetRevisionRow> for TargetRevision {
     responses(
         (status = 200, description = "One page of targets", body = Page<Target>),
         (status = 400, description = "A bad filter", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/targets")]
 pub async fn list_targets(
+    _: Reader,
     pool: web::Data<Pool>,
     query: web::Query<TargetQuery>,
     page: web::Query<PageParams>,
@@ -176,16 +180,20 @@ pub async fn list_targets(
         (status = 200, description = "Revised or unchanged", body = Target),
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["editor", "admin"]))
 )]
 #[post("/targets")]
 pub async fn upsert_target(
+    Editor(caller): Editor,
     pool: web::Data<Pool>,
-    request: HttpRequest,
     body: web::Json<TargetInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let caller = crate::auth::caller(&request);
     let (outcome, target) = with_conn(&pool, move |conn| {
         let refs = ReferenceData::load(conn)?;
         let new = ingest::validate_target(&input, &refs).map_err(ApiError::validation)?;
@@ -198,7 +206,8 @@ pub async fn upsert_target(
                 token_id: caller.token_id,
                 reason: input.reason.as_deref(),
             },
-        )?;
+        )
+        .map_err(|error| super::observations::write_error(conn, error, None, false))?;
         let record = db::targets::find(conn, written.id)?
             .ok_or_else(|| ApiError::not_found("the target vanished"))?;
         Ok((written.outcome, Target::from(record)))
@@ -221,10 +230,14 @@ pub async fn upsert_target(
     responses(
         (status = 200, description = "The target", body = Target),
         (status = 404, description = "No such target", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/targets/{id}")]
 pub async fn get_target(
+    _: Reader,
     pool: web::Data<Pool>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
@@ -245,10 +258,14 @@ pub async fn get_target(
     responses(
         (status = 200, description = "Every revision", body = Vec<TargetRevision>),
         (status = 404, description = "No such target", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/targets/{id}/revisions")]
 pub async fn list_target_revisions(
+    _: Reader,
     pool: web::Data<Pool>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,19 +1,20 @@
 //! API tokens (admins only).
 
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use crate::auth::Admin;
+use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::with_conn;
-use crate::auth::{caller, create_token};
+use crate::auth::create_token;
 use crate::db::tokens::TokenRow;
 use crate::db::{self, Pool};
 use crate::domain::code::CommitteeCode;
 use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut super::Routes) {
     cfg.service(list_tokens)
         .service(issue_token)
         .service(revoke_token);
@@ -80,11 +81,12 @@ pub struct TokenInput {
         (status = 200, description = "Every token, newest first", body = Vec<Token>),
         (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[get("/tokens")]
-pub async fn list_tokens(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+pub async fn list_tokens(_: Admin, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     let tokens = with_conn(&pool, |conn| {
         Ok(db::tokens::list(conn)?
             .into_iter()
@@ -105,17 +107,19 @@ pub async fn list_tokens(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError
         (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name, or an editor without committees, or unknown committees", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[post("/tokens")]
 pub async fn issue_token(
+    Admin(caller): Admin,
     pool: web::Data<Pool>,
-    request: HttpRequest,
     body: web::Json<TokenInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let issuer = caller(&request).name;
+    let issuer = caller.name;
     let issued = with_conn(&pool, move |conn| {
         let ids = resolve_scope(conn, &input)?;
         let (id, secret) = create_token(conn, input.name.trim(), input.role, &ids, &issuer)?;
@@ -190,11 +194,13 @@ pub fn resolve_scope(
         (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such active token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[delete("/tokens/{id}")]
 pub async fn revoke_token(
+    _: Admin,
     pool: web::Data<Pool>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod access;
 mod analysis;
 mod bad_input;
 mod committees;

@@ -1,0 +1,94 @@
+//! Unknown query parameters are refused, on every route, from one table: the
+//! query parameters the OpenAPI document lists for the operation. A misspelt
+//! filter (`/observations?group=x`) would otherwise be ignored and answer with
+//! everything, which looks like a real answer.
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::http::Method;
+use actix_web::{web, HttpRequest};
+use utoipa::openapi::path::ParameterIn;
+
+use crate::error::{ApiError, FieldError};
+
+/// The query parameters of each operation, by method and route pattern.
+#[derive(Debug, Default)]
+pub struct QueryRules {
+    known: HashMap<(Method, String), HashSet<String>>,
+}
+
+impl QueryRules {
+    pub fn from_document(document: &utoipa::openapi::OpenApi) -> Self {
+        let mut known = HashMap::new();
+        for (path, item) in &document.paths.paths {
+            let operations = [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::DELETE, &item.delete),
+                (Method::PATCH, &item.patch),
+            ];
+            for (method, operation) in operations {
+                let Some(operation) = operation else { continue };
+                let names: HashSet<String> = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .filter(|p| matches!(p.parameter_in, ParameterIn::Query))
+                    .map(|p| p.name.clone())
+                    .collect();
+                known.insert((method, path.clone()), names);
+            }
+        }
+        Self { known }
+    }
+
+    /// Refuses parameters the operation does not take (400, naming them).
+    pub fn check(&self, request: &HttpRequest) -> Result<(), ApiError> {
+        let query = request.query_string();
+        if query.is_empty() {
+            return Ok(());
+        }
+        let Some(pattern) = request.match_pattern() else {
+            return Ok(());
+        };
+        let method = if request.method() == Method::HEAD {
+            Method::GET
+        } else {
+            request.method().clone()
+        };
+        let empty = HashSet::new();
+        let allowed = self.known.get(&(method, pattern)).unwrap_or(&empty);
+        let mut unknown: Vec<String> = Vec::new();
+        for (name, _) in form_urlencoded::parse(query.as_bytes()) {
+            if !allowed.contains(name.as_ref()) && !unknown.iter().any(|u| u == name.as_ref()) {
+                unknown.push(name.into_owned());
+            }
+        }
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let mut expected: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        expected.sort_unstable();
+        let hint = if expected.is_empty() {
+            "this operation takes no query parameters".to_owned()
+        } else {
+            format!("this operation takes {}", expected.join(", "))
+        };
+        Err(ApiError::BadRequest {
+            detail: format!("unknown query parameter(s) {}: {hint}", unknown.join(", ")),
+            errors: unknown
+                .into_iter()
+                .map(|name| FieldError::new(name, "unknown_parameter", hint.clone()))
+                .collect(),
+        })
+    }
+}
+
+/// Applies the rules kept in the application's data, if any.
+pub fn check(request: &HttpRequest) -> Result<(), ApiError> {
+    match request.app_data::<web::Data<QueryRules>>() {
+        Some(rules) => rules.check(request),
+        None => Ok(()),
+    }
+}
