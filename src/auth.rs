@@ -340,6 +340,14 @@ access_extractor!(
     Access::Admin
 );
 
+/// Marks a request answered by no handler (the 404/405 default service),
+/// which reveals nothing and so needs no rule.
+pub fn no_handler(request: &HttpRequest) {
+    request
+        .extensions_mut()
+        .insert(AccessChecked(Access::Public));
+}
+
 /// Routes served by libraries, not by our handlers: the documentation.
 const LIBRARY_ROUTES: &[&str] = &["/docs", "/docs/{_:.*}", "/api/v1/openapi.json"];
 

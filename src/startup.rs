@@ -112,12 +112,35 @@ fn problem_path(error: PathError) -> ApiError {
     ApiError::bad_request(format!("invalid path: {error}"))
 }
 
-async fn not_found(request: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!(
-        "no endpoint {} {}; see /docs",
+/// No route: 405 with `Allow` when the path is served with other methods,
+/// otherwise 404.
+async fn not_found(request: HttpRequest) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    crate::auth::no_handler(&request);
+    let methods = request
+        .app_data::<web::Data<QueryRules>>()
+        .map(|rules| rules.methods_for(request.path()))
+        .unwrap_or_default();
+    if methods.is_empty() {
+        return ApiError::not_found(format!(
+            "no endpoint {} {}; see /docs",
+            request.method(),
+            request.path()
+        ))
+        .error_response();
+    }
+    let allow: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
+    let mut response = ApiError::MethodNotAllowed(format!(
+        "{} {} is not served; this path takes {}",
         request.method(),
-        request.path()
-    )))
+        request.path(),
+        allow.join(", ")
+    ))
+    .error_response();
+    if let Ok(value) = header::HeaderValue::from_str(&allow.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 /// Starts the server on `listener`.

@@ -85,6 +85,23 @@ impl QueryRules {
     }
 }
 
+impl QueryRules {
+    /// The methods a path is served with, for a `405` and its `Allow` header.
+    pub fn methods_for(&self, path: &str) -> Vec<Method> {
+        let mut methods: Vec<Method> = self
+            .known
+            .keys()
+            .filter(|(_, pattern)| {
+                actix_web::dev::ResourceDef::new(pattern.as_str()).is_match(path)
+            })
+            .map(|(method, _)| method.clone())
+            .collect();
+        methods.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        methods.dedup();
+        methods
+    }
+}
+
 /// Applies the rules kept in the application's data, if any.
 pub fn check(request: &HttpRequest) -> Result<(), ApiError> {
     match request.app_data::<web::Data<QueryRules>>() {

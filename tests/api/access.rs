@@ -579,6 +579,24 @@ async fn refusals_are_the_right_ones(backend: Backend) {
     assert_eq!(body["errors"][0]["code"], "unknown_parameter", "{body}");
     let (status, body) = app.get_json("/api/v1/committees?limit=5").await;
     assert_eq!(status, 400, "{body}");
+    // A served path with another method: 405 and what it takes.
+    let response = app
+        .client
+        .patch(app.url("/api/v1/observations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "GET, POST");
+    crate::helpers::assert_problem(response, 405).await;
+    let response = app
+        .client
+        .put(app.url("/api/v1/tokens"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "GET, POST");
+    crate::helpers::assert_problem(response, 405).await;
+
     // Known ones still work.
     let (status, _) = app
         .get_json("/api/v1/observations?committee=haiphong-business-bloc&limit=5&offset=0")
