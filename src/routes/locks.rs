@@ -202,7 +202,7 @@ pub async fn create_lock(
     ),
     security((), ("bearer" = []))
 )]
-#[get("/locks/{id}")]
+#[get("/locks/{id:\\d+}")]
 pub async fn get_lock(
     _: Reader,
     pool: web::Data<Pool>,
@@ -231,7 +231,7 @@ pub async fn get_lock(
     ),
     security(("bearer" = ["admin"]))
 )]
-#[delete("/locks/{id}")]
+#[delete("/locks/{id:\\d+}")]
 pub async fn lift_lock(
     Admin(caller): Admin,
     pool: web::Data<Pool>,

@@ -661,7 +661,7 @@ fn summarise(written: &[Written]) -> BatchSummary {
     ),
     security((), ("bearer" = []))
 )]
-#[get("/observations/{id}")]
+#[get("/observations/{id:\\d+}")]
 pub async fn get_observation(
     _: Reader,
     pool: web::Data<Pool>,
@@ -693,7 +693,7 @@ pub async fn get_observation(
     ),
     security(("bearer" = ["editor", "admin"]))
 )]
-#[put("/observations/{id}")]
+#[put("/observations/{id:\\d+}")]
 pub async fn update_observation(
     Editor(caller): Editor,
     pool: web::Data<Pool>,
@@ -758,7 +758,7 @@ pub async fn update_observation(
     ),
     security(("bearer" = ["editor", "admin"]))
 )]
-#[delete("/observations/{id}")]
+#[delete("/observations/{id:\\d+}")]
 pub async fn delete_observation(
     Editor(caller): Editor,
     pool: web::Data<Pool>,
@@ -811,7 +811,7 @@ pub async fn delete_observation(
     ),
     security((), ("bearer" = []))
 )]
-#[get("/observations/{id}/revisions")]
+#[get("/observations/{id:\\d+}/revisions")]
 pub async fn list_revisions(
     _: Reader,
     pool: web::Data<Pool>,

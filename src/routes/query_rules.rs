@@ -49,7 +49,7 @@ impl QueryRules {
         if query.is_empty() {
             return Ok(());
         }
-        let Some(pattern) = request.match_pattern() else {
+        let Some(pattern) = request.match_pattern().map(|p| without_regexes(&p)) else {
             return Ok(());
         };
         let method = if request.method() == Method::HEAD {
@@ -92,7 +92,9 @@ impl QueryRules {
             .known
             .keys()
             .filter(|(_, pattern)| {
-                actix_web::dev::ResourceDef::new(pattern.as_str()).is_match(path)
+                // Ids in paths are integers, as the routes declare them.
+                let routed = pattern.replace("{id}", "{id:\\d+}");
+                actix_web::dev::ResourceDef::new(routed).is_match(path)
             })
             .map(|(method, _)| method.clone())
             .collect();
@@ -102,10 +104,51 @@ impl QueryRules {
     }
 }
 
+/// `/observations/{id:\d+}` (the router's pattern) as the document writes it,
+/// `/observations/{id}`.
+fn without_regexes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_regex = false;
+    let mut depth = 0;
+    for c in pattern.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                if !in_regex {
+                    out.push(c);
+                }
+            }
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    in_regex = false;
+                    out.push(c);
+                }
+            }
+            ':' if depth == 1 => in_regex = true,
+            _ if !in_regex => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Applies the rules kept in the application's data, if any.
 pub fn check(request: &HttpRequest) -> Result<(), ApiError> {
     match request.app_data::<web::Data<QueryRules>>() {
         Some(rules) => rules.check(request),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_regexes;
+
+    #[test]
+    fn router_patterns_read_as_the_document_writes_them() {
+        assert_eq!(without_regexes("/a/{id:\\d+}/b"), "/a/{id}/b");
+        assert_eq!(without_regexes("/a/{code}"), "/a/{code}");
+        assert_eq!(without_regexes("/a/{x:[0-9]{2}}/{y}"), "/a/{x}/{y}");
     }
 }

@@ -179,6 +179,7 @@ pub async fn list_targets(
         (status = 201, description = "Created", body = Target),
         (status = 200, description = "Revised or unchanged", body = Target),
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The committee × period is locked (the problem carries the lock); nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -235,7 +236,7 @@ pub async fn upsert_target(
     ),
     security((), ("bearer" = []))
 )]
-#[get("/targets/{id}")]
+#[get("/targets/{id:\\d+}")]
 pub async fn get_target(
     _: Reader,
     pool: web::Data<Pool>,
@@ -263,7 +264,7 @@ pub async fn get_target(
     ),
     security((), ("bearer" = []))
 )]
-#[get("/targets/{id}/revisions")]
+#[get("/targets/{id:\\d+}/revisions")]
 pub async fn list_target_revisions(
     _: Reader,
     pool: web::Data<Pool>,

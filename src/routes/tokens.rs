@@ -198,7 +198,7 @@ pub fn resolve_scope(
     ),
     security(("bearer" = ["admin"]))
 )]
-#[delete("/tokens/{id}")]
+#[delete("/tokens/{id:\\d+}")]
 pub async fn revoke_token(
     _: Admin,
     pool: web::Data<Pool>,

@@ -79,7 +79,9 @@ async fn bad_figures_are_refused_with_a_problem_and_write_nothing(backend: Backe
 async fn bad_paths_and_queries_are_refused_with_a_problem(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for (path, status) in [
-        ("/api/v1/observations/abc", 400),
+        // Ids are integers: another segment names no figure.
+        ("/api/v1/observations/abc", 404),
+        ("/api/v1/observations/99999999999999999999", 400),
         ("/api/v1/observations/999999", 404),
         ("/api/v1/observations?period=2021-Q7", 400),
         ("/api/v1/observations?frequency=weekly", 400),
