@@ -77,6 +77,12 @@ pub enum ImportError {
     /// The file cannot be read or its header is wrong: nothing is written.
     #[error("{0}")]
     Unreadable(String),
+    /// The file is over a size limit (413): nothing is written.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The file has a shape a limit refuses (422): nothing is written.
+    #[error("{0}")]
+    TooComplex(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -386,8 +392,7 @@ fn import_rows(
         if let Some(message) = header_error {
             return Err(Stop::Failed(ImportError::Unreadable(message)));
         }
-        let (headers, rows) =
-            read.map_err(|e| Stop::Failed(ImportError::Unreadable(e.to_string())))?;
+        let (headers, rows) = read.map_err(|e| Stop::Failed(e.into()))?;
         if columns.is_none() {
             // No data row: the header still has to be right.
             check_headers(&headers, options.strategy)
@@ -465,12 +470,30 @@ fn import_rows(
     }
 }
 
+impl From<tabular::TabularError> for ImportError {
+    fn from(error: tabular::TabularError) -> Self {
+        use tabular::TabularError;
+        match error {
+            TabularError::TooLarge { message } => ImportError::TooLarge(message),
+            TabularError::TooComplex { message } => ImportError::TooComplex(message),
+            other => ImportError::Unreadable(other.to_string()),
+        }
+    }
+}
+
 impl From<ImportError> for ApiError {
     fn from(error: ImportError) -> Self {
         match error {
             ImportError::Unreadable(message) => ApiError::BadRequest {
                 detail: format!("the file cannot be imported: {message}; nothing was written"),
                 errors: vec![FieldError::new("file", "unreadable", message)],
+            },
+            ImportError::TooLarge(message) => ApiError::PayloadTooLarge(format!(
+                "the file cannot be imported: {message}; nothing was written"
+            )),
+            ImportError::TooComplex(message) => ApiError::Validation {
+                detail: format!("the file cannot be imported: {message}; nothing was written"),
+                errors: vec![FieldError::new("file", "too_complex", message)],
             },
             ImportError::Database(e) => e.into(),
             ImportError::Api(e) => e,

@@ -18,6 +18,11 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use calamine::{DataRef, Reader, SheetType, Xlsx};
+
+pub mod limits;
+mod xlsx_vet;
+
+use limits::MAX_COLUMNS;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
@@ -170,6 +175,13 @@ pub enum TabularError {
     /// The workbook cannot be opened or its first worksheet cannot be read.
     #[error("XLSX: {message}")]
     Xlsx { message: String },
+    /// The file is larger than a limit of [`limits`] allows (answered 413).
+    #[error("{message}")]
+    TooLarge { message: String },
+    /// The file has a shape a limit of [`limits`] refuses: too many columns,
+    /// cells, strings … (answered 422).
+    #[error("{message}")]
+    TooComplex { message: String },
     /// The file has no header row (it is empty).
     #[error("the file is empty: the first row must name the columns")]
     NoHeader,
@@ -256,12 +268,22 @@ pub fn read_rows<R: Read + Seek>(
     }
 }
 
-/// Trims and lowercases header names, rejecting empty and repeated ones.
+/// Trims and lowercases header names, rejecting empty and repeated ones,
+/// and more than [`MAX_COLUMNS`] of them before looking at any.
 fn normalise_headers<'a>(
-    names: impl IntoIterator<Item = &'a str>,
+    names: impl ExactSizeIterator<Item = &'a str>,
 ) -> Result<Vec<String>, TabularError> {
-    let mut headers: Vec<String> = Vec::new();
-    for (index, name) in names.into_iter().enumerate() {
+    if names.len() > MAX_COLUMNS {
+        return Err(TabularError::TooComplex {
+            message: format!(
+                "the header has {} columns; a file may have at most {MAX_COLUMNS} (an observation file has 17)",
+                names.len()
+            ),
+        });
+    }
+    let mut headers: Vec<String> = Vec::with_capacity(names.len());
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    for (index, name) in names.enumerate() {
         let name = name
             .trim()
             .trim_start_matches('\u{feff}')
@@ -270,7 +292,7 @@ fn normalise_headers<'a>(
         if name.is_empty() {
             return Err(TabularError::EmptyColumnName(index + 1));
         }
-        if headers.contains(&name) {
+        if !seen.insert(name.clone()) {
             return Err(TabularError::DuplicateColumn(name));
         }
         headers.push(name);
@@ -340,7 +362,7 @@ fn read_csv<R: Read, F: FnMut(&[String], RawRow) -> ControlFlow<()>>(
             continue;
         }
         let Some(headers) = &headers else {
-            headers = Some(normalise_headers(texts)?);
+            headers = Some(normalise_headers(texts.into_iter())?);
             continue;
         };
         if texts.len() != headers.len() {
@@ -885,9 +907,12 @@ fn xlsx_error(error: calamine::XlsxError) -> TabularError {
 }
 
 fn read_xlsx<R: Read + Seek, F: FnMut(&[String], RawRow) -> ControlFlow<()>>(
-    input: R,
+    mut input: R,
     mut each: F,
 ) -> Result<(Vec<String>, usize), TabularError> {
+    // calamine believes what the archive declares; nothing reaches it that
+    // breaks a limit.
+    xlsx_vet::vet_xlsx(&mut input)?;
     let mut workbook: Xlsx<R> = Xlsx::new(input).map_err(xlsx_error)?;
     let sheet_name = workbook
         .sheets_metadata()
@@ -1002,7 +1027,7 @@ impl SheetRows {
                     *slot = text;
                 }
             }
-            self.headers = Some(normalise_headers(names)?);
+            self.headers = Some(normalise_headers(names.into_iter())?);
             return Ok(ControlFlow::Continue(()));
         };
         let mut cells = vec![None; headers.len()];

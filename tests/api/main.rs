@@ -6,6 +6,7 @@ mod analysis;
 mod bad_input;
 mod committees;
 mod imports;
+mod input_limits;
 mod observations;
 mod openapi;
 mod security;
