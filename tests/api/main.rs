@@ -12,3 +12,4 @@ mod openapi;
 mod security;
 mod seed_figures;
 mod workflow;
+mod write_lock;
