@@ -252,7 +252,7 @@ impl TabularError {
 /// [`COLUMNS`], preceded by `id` and `revision` when the first element has
 /// them; any other key is an error.
 ///
-/// CSV cells are trimmed; the delimiter is `;` or tab when the header line
+/// CSV cells are trimmed and lose the quote [`neutralise_formula`] adds; the delimiter is `;` or tab when the header line
 /// uses more of those than commas (Excel in a Vietnamese locale saves CSV
 /// with `;`). XLSX text cells are trimmed, numbers become their shortest
 /// exact text, dates are read only in the `period` column.
@@ -265,6 +265,38 @@ pub fn read_rows<R: Read + Seek>(
         Format::Csv => read_csv(input, each),
         Format::Json => read_json(input, each),
         Format::Xlsx => read_xlsx(input, each),
+    }
+}
+
+/// What makes a spreadsheet read a CSV text cell as a formula (OWASP's list).
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether `text`, after any leading quotes, starts like a formula.
+fn looks_like_formula(text: &str) -> bool {
+    text.trim_start_matches('\'')
+        .starts_with(FORMULA_TRIGGERS.as_slice())
+}
+
+/// A text cell for a CSV file that Excel or LibreOffice will not run as a
+/// formula: one `'` is put in front of a text starting with `=`, `+`, `-`,
+/// `@`, tab or carriage return (OWASP's rule for CSV injection), and in
+/// front of one that already starts with quotes before such a character, so
+/// that [`read_rows`] can take exactly one off again and every text survives
+/// the round trip. Only for text: a number such as `-5` stays as it is.
+pub fn neutralise_formula(text: &str) -> std::borrow::Cow<'_, str> {
+    if looks_like_formula(text) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+/// Undoes [`neutralise_formula`]: a CSV cell of quotes before a formula
+/// character loses one quote.
+fn restore_formula(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => text,
     }
 }
 
@@ -377,7 +409,7 @@ fn read_csv<R: Read, F: FnMut(&[String], RawRow) -> ControlFlow<()>>(
         }
         let cells = texts
             .into_iter()
-            .map(|text| (!text.is_empty()).then(|| text.to_owned()))
+            .map(|text| (!text.is_empty()).then(|| restore_formula(text).to_owned()))
             .collect();
         count += 1;
         let row = RawRow {
@@ -1847,6 +1879,40 @@ mod tests {
             let name = format!("export.{}", format.extension());
             assert_eq!(Format::from_path(Path::new(&name)), Some(format));
         }
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_restored_exactly() {
+        for (text, exported) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("-5 tỷ", "'-5 tỷ"),
+            ("+84 912", "'+84 912"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("'=x", "''=x"),
+            ("''@x", "'''@x"),
+            ("'quoted'", "'quoted'"),
+            ("x=1", "x=1"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise_formula(text), exported, "{text:?}");
+            assert_eq!(restore_formula(exported), text, "{exported:?}");
+        }
+        // Through a file: every cell reads back as it was.
+        let rows = vec![cells(&[Some("=1+1"), Some("'-2"), Some("-3")])];
+        let mut bytes = Vec::new();
+        let neutralised = rows.iter().map(|row| {
+            row.iter()
+                .map(|cell| cell.as_deref().map(|t| neutralise_formula(t).into_owned()))
+                .collect()
+        });
+        write_csv(&mut bytes, &["a", "b", "c"], neutralised).unwrap();
+        assert!(String::from_utf8_lossy(&bytes).contains("'=1+1,''-2,'-3"));
+        let (_, read) = read_all(Format::Csv, &bytes).unwrap();
+        assert_eq!(read[0].cells, rows[0]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod helpers;
 mod analysis;
 mod bad_input;
 mod committees;
+mod export_safety;
 mod imports;
 mod input_limits;
 mod observations;
