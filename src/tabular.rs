@@ -1902,7 +1902,7 @@ mod tests {
             assert_eq!(restore_formula(exported), text, "{exported:?}");
         }
         // Through a file: every cell reads back as it was.
-        let rows = vec![cells(&[Some("=1+1"), Some("'-2"), Some("-3")])];
+        let rows = [cells(&[Some("=1+1"), Some("'-2"), Some("-3")])];
         let mut bytes = Vec::new();
         let neutralised = rows.iter().map(|row| {
             row.iter()
