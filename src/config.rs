@@ -82,6 +82,9 @@ pub struct Config {
     /// Memory for analysis answers kept while the data is unchanged (SQLite;
     /// `CHITIEU_ANSWER_CACHE_MIB`, default 8, 0 turns it off).
     pub answer_cache_bytes: usize,
+    /// How long a write waits for another writer's lock before it is
+    /// answered 503 with `Retry-After` (`CHITIEU_DB_LOCK_WAIT_MS`, default 10 s).
+    pub lock_wait: std::time::Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "chitieu.db";
@@ -103,7 +106,8 @@ pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 impl Config {
     /// Reads `DATABASE_URL`, `BIND_ADDR`, `DATABASE_POOL_SIZE`, `CHITIEU_SEED`,
     /// `CHITIEU_SEED_DIR`, `CHITIEU_MAX_BODY_BYTES`, `CHITIEU_MAX_IMPORT_BYTES`, `CHITIEU_WORKERS`,
-    /// `CHITIEU_PUBLIC_READ`, `CHITIEU_CORS_ORIGINS` and `CHITIEU_ANSWER_CACHE_MIB`.
+    /// `CHITIEU_PUBLIC_READ`, `CHITIEU_CORS_ORIGINS`, `CHITIEU_ANSWER_CACHE_MIB` and
+    /// `CHITIEU_DB_LOCK_WAIT_MS`.
     pub fn from_env() -> Result<Self, anyhow::Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let database_url = DatabaseUrl::parse(
@@ -151,6 +155,10 @@ impl Config {
                 1024 * 1024 * 1024,
             )?)?,
             public_read: flag("CHITIEU_PUBLIC_READ", true)?,
+            lock_wait: std::time::Duration::from_millis(number(
+                "CHITIEU_DB_LOCK_WAIT_MS",
+                crate::db::connection::DEFAULT_LOCK_WAIT.as_millis() as u64,
+            )?),
             answer_cache_bytes: usize::try_from(number("CHITIEU_ANSWER_CACHE_MIB", 8)?.min(4096))?
                 * 1024
                 * 1024,

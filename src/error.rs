@@ -131,6 +131,10 @@ pub enum ApiError {
     /// The database cannot be reached right now.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Another writer held the database (SQLite) or the row (PostgreSQL)
+    /// longer than a write waits; the client should try again.
+    #[error("database busy: {0}")]
+    Busy(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -181,6 +185,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
+            Self::Busy(_) => ("busy", "The database is busy with another write"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -201,6 +206,12 @@ impl ApiError {
             | Self::MethodNotAllowed(d) => (d.clone(), Vec::new()),
             Self::Unavailable(_) => (
                 "the database is not reachable; try again shortly".into(),
+                Vec::new(),
+            ),
+            Self::Busy(_) => (
+                format!(
+                    "another write held the data this request needs for too long; nothing was written, try again in {RETRY_AFTER_SECONDS} seconds"
+                ),
                 Vec::new(),
             ),
             Self::Internal(_) => (
@@ -246,7 +257,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -255,10 +266,14 @@ impl ResponseError for ApiError {
         match self {
             Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             Self::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            Self::Busy(cause) => tracing::warn!(%cause, "database busy"),
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if matches!(self, Self::Unavailable(_) | Self::Busy(_)) {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        }
         if matches!(self, Self::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"chitieu\""));
         }
@@ -284,9 +299,37 @@ impl From<diesel::result::Error> for ApiError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => Self::Unavailable(info.message().to_owned()),
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                Self::Busy(info.message().to_owned())
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if is_lock_wait_exceeded(info.message()) =>
+            {
+                Self::Busy(info.message().to_owned())
+            }
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }
+}
+
+/// Seconds a client is told to wait (`Retry-After`) when the database is
+/// busy or unreachable.
+pub const RETRY_AFTER_SECONDS: u64 = 5;
+
+/// Whether a database error says a lock was not granted in time: SQLite's
+/// SQLITE_BUSY / SQLITE_LOCKED after `busy_timeout`, PostgreSQL's
+/// `lock_timeout` (55P03), `statement_timeout` (57014) and deadlocks (40P01).
+/// diesel hands these over as messages only, not as codes.
+fn is_lock_wait_exceeded(message: &str) -> bool {
+    const MESSAGES: [&str; 6] = [
+        "database is locked",
+        "database table is locked",
+        "database schema is locked",
+        "canceling statement due to lock timeout",
+        "canceling statement due to statement timeout",
+        "deadlock detected",
+    ];
+    MESSAGES.iter().any(|known| message.starts_with(known))
 }
 
 impl From<r2d2::Error> for ApiError {

@@ -77,6 +77,12 @@ pub enum ImportError {
     /// The file cannot be read or its header is wrong: nothing is written.
     #[error("{0}")]
     Unreadable(String),
+    /// The file is over a size limit (413): nothing is written.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The file has a shape a limit refuses (422): nothing is written.
+    #[error("{0}")]
+    TooComplex(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -323,17 +329,49 @@ pub fn import(
 /// SQLite page cache of a connection while it imports (KiB).
 const IMPORT_CACHE_KIB: i64 = 32 * 1024;
 
+/// The file read, checked and loaded into the staging table.
+struct Staged {
+    rows: usize,
+    staged: i64,
+    invalid_rows: i64,
+    errors: Vec<RowError>,
+    may_repeat: bool,
+}
+
 fn import_rows(
     conn: &mut AnyConnection,
     input: impl Read + Seek,
     options: ImportOptions,
     caller: &Caller,
     reason: Option<&str>,
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> Result<ImportSummary, ImportError> {
     let refs = ReferenceData::load(conn)?;
-    let outcome = write_transaction(conn, |conn| -> Result<ImportSummary, Stop> {
-        imports::create_staging(conn)?;
+    // The staging table is temporary: on SQLite it lives in the connection's
+    // own temporary database, so filling it takes no lock on the main one,
+    // and on PostgreSQL no other session sees it. Reading, checking and
+    // staging the file, the long part, therefore run before the write
+    // transaction, which only classifies and merges: other writers wait for
+    // the merge, not for the file.
+    imports::create_staging(conn)?;
+    let result = stage_file(conn, input, &options, &refs, progress)
+        .and_then(|staged| merge(conn, staged, &options, caller, reason));
+    // The table outlives a transaction; a pooled connection must not keep it.
+    let dropped = imports::drop_staging(conn);
+    let summary = result?;
+    dropped?;
+    Ok(summary)
+}
+
+/// Reads every row, checks it with the API's rules and stages the good ones.
+fn stage_file(
+    conn: &mut AnyConnection,
+    input: impl Read + Seek,
+    options: &ImportOptions,
+    refs: &ReferenceData,
+    mut progress: impl FnMut(usize),
+) -> Result<Staged, ImportError> {
+    imports::staging_transaction(conn, |conn| -> Result<Staged, ImportError> {
         let mut columns: Option<HashMap<String, usize>> = None;
         let mut header_error: Option<String> = None;
         let mut database_error: Option<diesel::result::Error> = None;
@@ -355,7 +393,7 @@ fn import_rows(
             let Some(index) = columns.as_ref() else {
                 return ControlFlow::Break(());
             };
-            match parse_row(&raw, index, &refs, &options) {
+            match parse_row(&raw, index, refs, options) {
                 Ok(row) => {
                     staged += 1;
                     keys.add(&row);
@@ -384,25 +422,49 @@ fn import_rows(
             return Err(e.into());
         }
         if let Some(message) = header_error {
-            return Err(Stop::Failed(ImportError::Unreadable(message)));
+            return Err(ImportError::Unreadable(message));
         }
-        let (headers, rows) =
-            read.map_err(|e| Stop::Failed(ImportError::Unreadable(e.to_string())))?;
+        let (headers, rows) = read?;
         if columns.is_none() {
             // No data row: the header still has to be right.
-            check_headers(&headers, options.strategy)
-                .map_err(|m| Stop::Failed(ImportError::Unreadable(m)))?;
+            check_headers(&headers, options.strategy).map_err(ImportError::Unreadable)?;
         }
         imports::stage(conn, &chunk)?;
         progress(rows);
+        Ok(Staged {
+            rows,
+            staged,
+            invalid_rows,
+            errors,
+            may_repeat: keys.may_repeat(),
+        })
+    })
+}
 
+/// Classifies the staged rows against the stored figures and, unless told
+/// not to or refused, merges them: the only part that holds the write lock.
+fn merge(
+    conn: &mut AnyConnection,
+    staged: Staged,
+    options: &ImportOptions,
+    caller: &Caller,
+    reason: Option<&str>,
+) -> Result<ImportSummary, ImportError> {
+    let Staged {
+        rows,
+        staged,
+        invalid_rows,
+        mut errors,
+        may_repeat,
+    } = staged;
+    let outcome = write_transaction(conn, |conn| -> Result<ImportSummary, Stop> {
         let classified = imports::classify(
             conn,
             options.strategy,
             caller.scope(),
             MAX_LISTED_ERRORS as i64,
             staged,
-            keys.may_repeat(),
+            may_repeat,
         )?;
         if classified.forbidden > 0 {
             let rows: Vec<String> = classified
@@ -443,7 +505,7 @@ fn import_rows(
             unchanged: classified.unchanged,
             deleted: classified.deleted,
             rejected,
-            errors,
+            errors: std::mem::take(&mut errors),
         };
         if !commit {
             return Err(Stop::RollBack(summary));
@@ -456,12 +518,22 @@ fn import_rows(
             caller.token_id,
             reason,
         )?;
-        imports::drop_staging(conn)?;
         Ok(summary)
     });
     match outcome {
         Ok(summary) | Err(Stop::RollBack(summary)) => Ok(summary),
         Err(Stop::Failed(error)) => Err(error),
+    }
+}
+
+impl From<tabular::TabularError> for ImportError {
+    fn from(error: tabular::TabularError) -> Self {
+        use tabular::TabularError;
+        match error {
+            TabularError::TooLarge { message } => ImportError::TooLarge(message),
+            TabularError::TooComplex { message } => ImportError::TooComplex(message),
+            other => ImportError::Unreadable(other.to_string()),
+        }
     }
 }
 
@@ -471,6 +543,13 @@ impl From<ImportError> for ApiError {
             ImportError::Unreadable(message) => ApiError::BadRequest {
                 detail: format!("the file cannot be imported: {message}; nothing was written"),
                 errors: vec![FieldError::new("file", "unreadable", message)],
+            },
+            ImportError::TooLarge(message) => ApiError::PayloadTooLarge(format!(
+                "the file cannot be imported: {message}; nothing was written"
+            )),
+            ImportError::TooComplex(message) => ApiError::Validation {
+                detail: format!("the file cannot be imported: {message}; nothing was written"),
+                errors: vec![FieldError::new("file", "too_complex", message)],
             },
             ImportError::Database(e) => e.into(),
             ImportError::Api(e) => e,

@@ -30,7 +30,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, seeds (if configured) and binds. Port 0 picks a free port.
     pub fn build(config: Config) -> Result<Self, anyhow::Error> {
-        let pool = db::build_pool(&config.database_url, config.pool_size)?;
+        let pool = db::build_pool_with(&config.database_url, config.pool_size, config.lock_wait)?;
         prepare_database(&pool, &config)?;
         let listener = TcpListener::bind(config.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind_addr))?;

@@ -18,6 +18,11 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use calamine::{DataRef, Reader, SheetType, Xlsx};
+
+pub mod limits;
+mod xlsx_vet;
+
+use limits::MAX_COLUMNS;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
@@ -170,6 +175,13 @@ pub enum TabularError {
     /// The workbook cannot be opened or its first worksheet cannot be read.
     #[error("XLSX: {message}")]
     Xlsx { message: String },
+    /// The file is larger than a limit of [`limits`] allows (answered 413).
+    #[error("{message}")]
+    TooLarge { message: String },
+    /// The file has a shape a limit of [`limits`] refuses: too many columns,
+    /// cells, strings … (answered 422).
+    #[error("{message}")]
+    TooComplex { message: String },
     /// The file has no header row (it is empty).
     #[error("the file is empty: the first row must name the columns")]
     NoHeader,
@@ -240,7 +252,7 @@ impl TabularError {
 /// [`COLUMNS`], preceded by `id` and `revision` when the first element has
 /// them; any other key is an error.
 ///
-/// CSV cells are trimmed; the delimiter is `;` or tab when the header line
+/// CSV cells are trimmed and lose the quote [`neutralise_formula`] adds; the delimiter is `;` or tab when the header line
 /// uses more of those than commas (Excel in a Vietnamese locale saves CSV
 /// with `;`). XLSX text cells are trimmed, numbers become their shortest
 /// exact text, dates are read only in the `period` column.
@@ -256,12 +268,54 @@ pub fn read_rows<R: Read + Seek>(
     }
 }
 
-/// Trims and lowercases header names, rejecting empty and repeated ones.
+/// What makes a spreadsheet read a CSV text cell as a formula (OWASP's list).
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether `text`, after any leading quotes, starts like a formula.
+fn looks_like_formula(text: &str) -> bool {
+    text.trim_start_matches('\'')
+        .starts_with(FORMULA_TRIGGERS.as_slice())
+}
+
+/// A text cell for a CSV file that Excel or LibreOffice will not run as a
+/// formula: one `'` is put in front of a text starting with `=`, `+`, `-`,
+/// `@`, tab or carriage return (OWASP's rule for CSV injection), and in
+/// front of one that already starts with quotes before such a character, so
+/// that [`read_rows`] can take exactly one off again and every text survives
+/// the round trip. Only for text: a number such as `-5` stays as it is.
+pub fn neutralise_formula(text: &str) -> std::borrow::Cow<'_, str> {
+    if looks_like_formula(text) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+/// Undoes [`neutralise_formula`]: a CSV cell of quotes before a formula
+/// character loses one quote.
+fn restore_formula(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => text,
+    }
+}
+
+/// Trims and lowercases header names, rejecting empty and repeated ones,
+/// and more than [`MAX_COLUMNS`] of them before looking at any.
 fn normalise_headers<'a>(
-    names: impl IntoIterator<Item = &'a str>,
+    names: impl ExactSizeIterator<Item = &'a str>,
 ) -> Result<Vec<String>, TabularError> {
-    let mut headers: Vec<String> = Vec::new();
-    for (index, name) in names.into_iter().enumerate() {
+    if names.len() > MAX_COLUMNS {
+        return Err(TabularError::TooComplex {
+            message: format!(
+                "the header has {} columns; a file may have at most {MAX_COLUMNS} (an observation file has 17)",
+                names.len()
+            ),
+        });
+    }
+    let mut headers: Vec<String> = Vec::with_capacity(names.len());
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    for (index, name) in names.enumerate() {
         let name = name
             .trim()
             .trim_start_matches('\u{feff}')
@@ -270,7 +324,7 @@ fn normalise_headers<'a>(
         if name.is_empty() {
             return Err(TabularError::EmptyColumnName(index + 1));
         }
-        if headers.contains(&name) {
+        if !seen.insert(name.clone()) {
             return Err(TabularError::DuplicateColumn(name));
         }
         headers.push(name);
@@ -340,7 +394,7 @@ fn read_csv<R: Read, F: FnMut(&[String], RawRow) -> ControlFlow<()>>(
             continue;
         }
         let Some(headers) = &headers else {
-            headers = Some(normalise_headers(texts)?);
+            headers = Some(normalise_headers(texts.into_iter())?);
             continue;
         };
         if texts.len() != headers.len() {
@@ -355,7 +409,7 @@ fn read_csv<R: Read, F: FnMut(&[String], RawRow) -> ControlFlow<()>>(
         }
         let cells = texts
             .into_iter()
-            .map(|text| (!text.is_empty()).then(|| text.to_owned()))
+            .map(|text| (!text.is_empty()).then(|| restore_formula(text).to_owned()))
             .collect();
         count += 1;
         let row = RawRow {
@@ -885,9 +939,12 @@ fn xlsx_error(error: calamine::XlsxError) -> TabularError {
 }
 
 fn read_xlsx<R: Read + Seek, F: FnMut(&[String], RawRow) -> ControlFlow<()>>(
-    input: R,
+    mut input: R,
     mut each: F,
 ) -> Result<(Vec<String>, usize), TabularError> {
+    // calamine believes what the archive declares; nothing reaches it that
+    // breaks a limit.
+    xlsx_vet::vet_xlsx(&mut input)?;
     let mut workbook: Xlsx<R> = Xlsx::new(input).map_err(xlsx_error)?;
     let sheet_name = workbook
         .sheets_metadata()
@@ -1002,7 +1059,7 @@ impl SheetRows {
                     *slot = text;
                 }
             }
-            self.headers = Some(normalise_headers(names)?);
+            self.headers = Some(normalise_headers(names.into_iter())?);
             return Ok(ControlFlow::Continue(()));
         };
         let mut cells = vec![None; headers.len()];
@@ -1822,6 +1879,40 @@ mod tests {
             let name = format!("export.{}", format.extension());
             assert_eq!(Format::from_path(Path::new(&name)), Some(format));
         }
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_restored_exactly() {
+        for (text, exported) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("-5 tỷ", "'-5 tỷ"),
+            ("+84 912", "'+84 912"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("'=x", "''=x"),
+            ("''@x", "'''@x"),
+            ("'quoted'", "'quoted'"),
+            ("x=1", "x=1"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise_formula(text), exported, "{text:?}");
+            assert_eq!(restore_formula(exported), text, "{exported:?}");
+        }
+        // Through a file: every cell reads back as it was.
+        let rows = [cells(&[Some("=1+1"), Some("'-2"), Some("-3")])];
+        let mut bytes = Vec::new();
+        let neutralised = rows.iter().map(|row| {
+            row.iter()
+                .map(|cell| cell.as_deref().map(|t| neutralise_formula(t).into_owned()))
+                .collect()
+        });
+        write_csv(&mut bytes, &["a", "b", "c"], neutralised).unwrap();
+        assert!(String::from_utf8_lossy(&bytes).contains("'=1+1,''-2,'-3"));
+        let (_, read) = read_all(Format::Csv, &bytes).unwrap();
+        assert_eq!(read[0].cells, rows[0]);
     }
 
     #[test]

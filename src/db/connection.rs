@@ -35,21 +35,34 @@ impl AnyConnection {
     /// ourselves: the derived `establish` tries PostgreSQL, hides its error,
     /// then treats any string as an SQLite file name.
     pub fn open(url: &DatabaseUrl) -> ConnectionResult<Self> {
+        Self::open_with(url, DEFAULT_LOCK_WAIT)
+    }
+
+    /// Opens a connection whose writes wait at most `lock_wait` for a lock
+    /// another writer holds, then fail (answered 503 with `Retry-After`).
+    pub fn open_with(url: &DatabaseUrl, lock_wait: Duration) -> ConnectionResult<Self> {
+        let lock_wait_ms = lock_wait.as_millis().max(1);
         match url {
-            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url).map(Self::Postgres),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = diesel::PgConnection::establish(url)?;
+                // Without it a write waiting on a row lock waits for ever.
+                conn.batch_execute(&format!("SET lock_timeout = {lock_wait_ms}"))
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(Self::Postgres(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path)?;
                 // WAL lets readers run beside a writer; busy_timeout makes a second
-                // writer wait instead of failing with "database is locked". Each
+                // writer wait instead of failing at once with "database is locked". Each
                 // connection has its own page cache: 1 MiB (SQLite's default is
                 // 2) keeps the serving process under its memory target; the
                 // operating system caches the file anyway.
-                conn.batch_execute(
+                conn.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL;
-                     PRAGMA busy_timeout = 10000;
+                     PRAGMA busy_timeout = {lock_wait_ms};
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
-                )
+                     PRAGMA foreign_keys = ON;"
+                ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 let mut conn = Self::Sqlite(conn);
                 set_sqlite_cache_kib(&mut conn, SQLITE_CACHE_KIB)
@@ -103,6 +116,10 @@ impl DerefMut for PoolConnection {
 /// restart leaves dead, is still tested.
 const TRUST_RECENTLY_USED: Duration = Duration::from_secs(1);
 
+/// How long a write waits for another writer's lock unless configured
+/// otherwise (`CHITIEU_DB_LOCK_WAIT_MS`).
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
+
 /// Page cache of each SQLite connection (KiB), see [`AnyConnection::open`].
 pub const SQLITE_CACHE_KIB: i64 = 1024;
 
@@ -120,6 +137,7 @@ pub fn set_sqlite_cache_kib(conn: &mut AnyConnection, kib: i64) -> QueryResult<(
 #[derive(Debug, Clone)]
 pub struct AnyConnectionManager {
     url: DatabaseUrl,
+    lock_wait: Duration,
 }
 
 impl ManageConnection for AnyConnectionManager {
@@ -127,7 +145,8 @@ impl ManageConnection for AnyConnectionManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<PoolConnection, Self::Error> {
-        let conn = AnyConnection::open(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?;
+        let conn = AnyConnection::open_with(&self.url, self.lock_wait)
+            .map_err(diesel::r2d2::Error::ConnectionError)?;
         Ok(PoolConnection {
             conn,
             returned_at: Instant::now(),
@@ -153,14 +172,26 @@ impl ManageConnection for AnyConnectionManager {
 /// Builds the pool. Connections are opened lazily except the first, so a bad
 /// URL fails at start with the database's own message.
 pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, anyhow::Error> {
+    build_pool_with(url, max_size, DEFAULT_LOCK_WAIT)
+}
+
+/// Builds the pool; its connections' writes wait at most `lock_wait` for a lock.
+pub fn build_pool_with(
+    url: &DatabaseUrl,
+    max_size: u32,
+    lock_wait: Duration,
+) -> Result<Pool, anyhow::Error> {
     // Opening once by hand surfaces the real error (r2d2 only says "timed out").
-    AnyConnection::open(url)
+    AnyConnection::open_with(url, lock_wait)
         .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", url.redacted()))?;
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
-        .build(AnyConnectionManager { url: url.clone() })?;
+        .build(AnyConnectionManager {
+            url: url.clone(),
+            lock_wait,
+        })?;
     Ok(pool)
 }
 
@@ -183,6 +214,12 @@ pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, anyhow::Error> 
     Ok(applied)
 }
 
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    setting: String,
+}
+
 /// Runs `work` while holding the start-up lock (PostgreSQL only; an SQLite file
 /// belongs to one process and its writes are serialised anyway).
 pub fn with_startup_lock<T>(
@@ -190,9 +227,19 @@ pub fn with_startup_lock<T>(
     work: impl FnOnce(&mut AnyConnection) -> Result<T, anyhow::Error>,
 ) -> Result<T, anyhow::Error> {
     if conn.backend() == BackendKind::Postgres {
+        // Another instance may migrate and seed for longer than a write
+        // waits for a lock: this wait has no limit, and the connection's own
+        // goes back afterwards.
+        let lock_wait = diesel::sql_query("SELECT current_setting('lock_timeout') AS setting")
+            .get_result::<Setting>(conn)?
+            .setting;
+        conn.batch_execute("SET lock_timeout = 0")?;
         conn.batch_execute(&format!("SELECT pg_advisory_lock({STARTUP_LOCK_KEY})"))?;
         let result = work(conn);
         conn.batch_execute(&format!("SELECT pg_advisory_unlock({STARTUP_LOCK_KEY})"))?;
+        diesel::sql_query("SELECT set_config('lock_timeout', $1, false)")
+            .bind::<diesel::sql_types::Text, _>(lock_wait)
+            .execute(conn)?;
         result
     } else {
         work(conn)

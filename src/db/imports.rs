@@ -148,7 +148,8 @@ fn param(backend: BackendKind, n: usize) -> String {
     }
 }
 
-/// Creates an empty staging table on this connection (inside the import's transaction).
+/// Creates an empty staging table on this connection. It outlives transactions
+/// (the file is staged before the write transaction); [`drop_staging`] removes it.
 ///
 /// It has no index: rows are appended in file order (on SQLite `row_no` is the
 /// rowid, so that order is also the table's), and the duplicate check builds
@@ -187,6 +188,20 @@ pub fn create_staging(conn: &mut AnyConnection) -> QueryResult<()> {
              reject_code TEXT
          );"
     ))
+}
+
+/// Runs `work`, which fills the staging table, in one ordinary (deferred)
+/// transaction: one commit for all the inserts instead of one each. It
+/// writes only the temporary table, so on SQLite it never takes the main
+/// database's write lock, and other writers go on while a file is read.
+pub fn staging_transaction<T, E>(
+    conn: &mut AnyConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(work)
 }
 
 /// Appends rows to the staging table, in `row_no` order.

@@ -28,11 +28,17 @@ use crate::db::{self, AnyConnection, Pool};
 use crate::domain::breakdown::Breakdown;
 use crate::error::{ApiError, FieldError};
 use crate::tabular::{
-    write_xlsx, CsvChunk, Format, TabularError, COLUMNS, EXPORT_ID_COLUMNS, MAX_XLSX_DATA_ROWS,
+    neutralise_formula, write_xlsx, CsvChunk, Format, TabularError, COLUMNS, EXPORT_ID_COLUMNS,
+    MAX_XLSX_DATA_ROWS,
 };
 
 /// Columns of an XLSX export written as number cells when exact.
 const NUMERIC_COLUMNS: [&str; 4] = ["value", "scale", "reported_yoy_pct", "reported_share_pct"];
+
+/// Columns whose cells are numbers (never neutralised as formulas: `-5` is a number).
+fn is_number_column(header: &str) -> bool {
+    EXPORT_ID_COLUMNS.contains(&header) || NUMERIC_COLUMNS.contains(&header)
+}
 
 /// Rows encoded per chunk of an `as_of` export.
 const AS_OF_CHUNK: usize = 5000;
@@ -163,7 +169,21 @@ impl Encoder {
 impl Chunk {
     fn push(&mut self, headers: &[&str], row: Vec<Option<String>>) -> Result<(), ApiError> {
         match self {
-            Chunk::Csv(chunk) => chunk.push(&row).map_err(export_failed),
+            Chunk::Csv(chunk) => {
+                // A quote or name opened in a spreadsheet must not run as a
+                // formula. XLSX needs nothing: its text cells are never formulas.
+                let row: Vec<Option<String>> = headers
+                    .iter()
+                    .zip(row)
+                    .map(|(header, cell)| match cell {
+                        Some(text) if !is_number_column(header) => {
+                            Some(neutralise_formula(&text).into_owned())
+                        }
+                        other => other,
+                    })
+                    .collect();
+                chunk.push(&row).map_err(export_failed)
+            }
             Chunk::Json { out, first } => {
                 let item: serde_json::Map<String, serde_json::Value> = headers
                     .iter()

@@ -146,6 +146,7 @@ pub fn test_config(database_url: &str) -> Config {
         max_import_bytes: 64 * 1024 * 1024,
         public_read: true,
         cors_origins: vec!["https://dashboard.example".into()],
+        lock_wait: std::time::Duration::from_secs(10),
     }
 }
 
