@@ -59,6 +59,12 @@ pub struct Figures {
 }
 
 impl Figures {
+    pub const fn new() -> Self {
+        Self {
+            by_period: BTreeMap::new(),
+        }
+    }
+
     pub fn insert(&mut self, figure: StoredFigure) {
         self.by_period.insert(figure.period, figure);
     }
@@ -1019,6 +1025,69 @@ mod tests {
             (stock.qualifier, stock.status),
             (Qualifier::Exact, ObservationStatus::Estimated),
             "a stock takes its period-end figure's"
+        );
+    }
+
+    #[test]
+    fn overflow_and_bounds_never_panic() {
+        let huge: Figures = ["2021-Q1", "2021-Q2"]
+            .iter()
+            .zip(1..)
+            .map(|(period, id)| StoredFigure {
+                id,
+                period: p(period),
+                value: Decimal::MAX,
+                qualifier: Qualifier::Exact,
+                status: ObservationStatus::Normal,
+            })
+            .collect();
+        check(
+            &resolve(MeasureKind::Flow, &p("2021-S1"), &huge, false),
+            None,
+            &Expect::Missing("does not fit in an exact decimal"),
+            "overflow",
+        );
+        // More than 5 over less than 200 is more than 2.5 %.
+        let mut top = stored(&[("2021", "5")]).get(&p("2021")).unwrap().clone();
+        top.qualifier = Qualifier::LowerBound;
+        top.status = ObservationStatus::Provisional;
+        let mut bottom = stored(&[("2021", "200")]).get(&p("2021")).unwrap().clone();
+        bottom.qualifier = Qualifier::UpperBound;
+        let ratio = resolve_ratio(
+            &p("2021"),
+            &Figures::new(),
+            (MeasureKind::Stock, &std::iter::once(top).collect()),
+            (MeasureKind::Stock, &std::iter::once(bottom).collect()),
+            false,
+        );
+        assert_eq!(ratio.value, Some(d("2.5")));
+        assert_eq!(ratio.qualifier, Qualifier::LowerBound);
+        assert_eq!(ratio.status, ObservationStatus::Provisional);
+    }
+
+    #[test]
+    fn provenance_on_the_wire() {
+        use serde_json::json;
+        let figures = stored(&QUARTERS_2022);
+        let year = resolve(MeasureKind::Flow, &p("2022"), &figures, false);
+        assert_eq!(
+            serde_json::to_value(&year).unwrap(),
+            json!({
+                "period": "2022", "value": "5861.5", "qualifier": "exact", "status": "A",
+                "provenance": {"kind": "derived", "rule": "sum",
+                    "sub_periods": ["2022-Q1", "2022-Q2", "2022-Q3", "2022-Q4"], "from": [1, 2, 3, 4]},
+                "completeness": {"present": 12, "expected": 12, "complete": true, "missing": []}
+            })
+        );
+        let quarter = resolve(MeasureKind::Flow, &p("2022-Q1"), &figures, false);
+        assert_eq!(
+            serde_json::to_value(&quarter.provenance).unwrap(),
+            json!({"kind": "stored", "id": 1, "period": "2022-Q1"})
+        );
+        let missing = resolve(MeasureKind::Flow, &p("2023"), &figures, false);
+        assert_eq!(
+            serde_json::to_value(&missing.provenance).unwrap()["kind"],
+            "missing"
         );
     }
 
