@@ -8,6 +8,7 @@ mod committees;
 mod imports;
 mod observations;
 mod openapi;
+mod resolver;
 mod security;
 mod seed_figures;
 mod workflow;
