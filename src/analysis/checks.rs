@@ -1,17 +1,18 @@
 //! Consistency checks: where a reported figure can be recomputed from stored
 //! ones, show both and flag disagreements.
 
-use std::collections::HashMap;
-
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::catalog::Catalog;
+use super::resolver::Resolver;
+use crate::db::indicators::IndicatorRow;
 use crate::db::observations::{select_rows, ObservationRow, Selection};
 use crate::db::AnyConnection;
 use crate::domain::comparison::{check_reported, percent_change, share, Verdict};
 use crate::domain::period::PeriodCode;
+use crate::domain::resolve::Resolved;
 use crate::domain::value::Qualifier;
 use crate::error::ApiError;
 
@@ -55,12 +56,40 @@ fn exactish(q: Qualifier) -> bool {
     q == Qualifier::Exact
 }
 
+/// A value to check against, with the ids of the figures it comes from:
+/// for a total, the resolver's (stored or derived, as every endpoint gives
+/// it); for a part of a breakdown, the part stored for exactly that period.
+struct Base {
+    value: Decimal,
+    ids: Vec<i64>,
+    /// How it was obtained, for the message.
+    how: String,
+}
+
+fn resolved_base(resolved: Resolved) -> Option<Base> {
+    let value = resolved.value?;
+    let how = match resolved.stored_id() {
+        Some(_) => String::new(),
+        None if resolved.completeness.complete => " (derived)".to_owned(),
+        None => format!(
+            " (derived from {} of {} months only)",
+            resolved.completeness.present, resolved.completeness.expected
+        ),
+    };
+    Some(Base {
+        value,
+        ids: resolved.ids(),
+        how,
+    })
+}
+
 /// Every check that can be made on the figures of these committees and period.
 pub fn run_checks(
     conn: &mut AnyConnection,
     catalog: &mut Catalog,
     committee_ids: &[i64],
     period: Option<&PeriodCode>,
+    allow_incomplete: bool,
 ) -> Result<Vec<Check>, ApiError> {
     let mut periods = Vec::new();
     if let Some(period) = period {
@@ -79,15 +108,34 @@ pub fn run_checks(
     )?;
     let row_committees: Vec<i64> = rows.iter().map(|r| r.committee_id).collect();
     catalog.learn_codes(conn, &row_committees)?;
-    let key = |r: &ObservationRow| {
-        (
-            r.committee_id,
-            r.indicator_id,
-            r.period_code.code(),
-            r.breakdown.canonical(),
-        )
+    // Without a period every figure of the committees was read, and the
+    // resolver answers from those; with one, it reads what may answer for
+    // the period and the year before.
+    let resolver = match period {
+        None => Resolver::from_rows(&catalog.indicators, rows.iter().cloned(), allow_incomplete),
+        Some(period) => {
+            let asked: Vec<&IndicatorRow> = catalog.indicators.iter().collect();
+            let periods: Vec<PeriodCode> = std::iter::once(*period)
+                .chain(period.same_period_previous_year())
+                .collect();
+            Resolver::load(
+                conn,
+                &catalog.indicators,
+                committee_ids,
+                &asked,
+                &periods,
+                None,
+                allow_incomplete,
+            )?
+        }
     };
-    let by_key: HashMap<_, &ObservationRow> = rows.iter().map(|r| (key(r), r)).collect();
+    let base_of = |row: &ObservationRow, indicator: &IndicatorRow, period: &PeriodCode| {
+        if row.breakdown.is_total() {
+            resolved_base(resolver.resolve(row.committee_id, indicator, period))
+        } else {
+            by_key_lookup(&rows, row, indicator.id, period)
+        }
+    };
     let judged = rows
         .iter()
         .filter(|r| period.is_none_or(|p| r.period_code == *p));
@@ -108,15 +156,13 @@ pub fn run_checks(
             observation_ids: ids,
         };
         // A reported share, against the denominator stored for the same committee and period.
-        if let (Some(reported), Some(denominator_id)) =
-            (row.reported_share_pct, indicator.denominator_id)
-        {
-            let whole = by_key.get(&(
-                row.committee_id,
-                denominator_id,
-                row.period_code.code(),
-                row.breakdown.canonical(),
-            ));
+        if let (Some(reported), Some(denominator)) = (
+            row.reported_share_pct,
+            indicator
+                .denominator_id
+                .and_then(|id| catalog.indicator(id)),
+        ) {
+            let whole = base_of(row, denominator, &row.period_code);
             if let Some(whole) = whole {
                 if let Some(computed) = share(row.value, whole.value) {
                     let qualifier = row
@@ -125,20 +171,23 @@ pub fn run_checks(
                         .and_then(|q| q.parse().ok())
                         .unwrap_or(Qualifier::Exact);
                     let check = check_reported(computed, reported.into(), qualifier);
-                    let denominator = catalog
-                        .indicator(denominator_id)
-                        .map(|i| i.code.as_str())
-                        .unwrap_or_default();
+                    let mut ids = vec![row.id];
+                    ids.extend(&whole.ids);
                     checks.push(describe(
                         CheckKind::Share,
                         check.verdict,
                         check.reported,
                         check.computed,
                         format!(
-                            "{} of {} ({denominator}) is {}%, the source says {}%",
-                            row.value, whole.value, check.computed, check.reported
+                            "{} of {}{} ({}) is {}%, the source says {}%",
+                            row.value,
+                            whole.value,
+                            whole.how,
+                            denominator.code,
+                            check.computed,
+                            check.reported
                         ),
-                        vec![row.id, whole.id],
+                        ids,
                     ));
                 }
             }
@@ -148,12 +197,7 @@ pub fn run_checks(
             row.reported_yoy_pct,
             row.period_code.same_period_previous_year(),
         ) {
-            if let Some(previous) = by_key.get(&(
-                row.committee_id,
-                row.indicator_id,
-                previous_period.code(),
-                row.breakdown.canonical(),
-            )) {
+            if let Some(previous) = base_of(row, indicator, &previous_period) {
                 if let Some(computed) = percent_change(row.value, previous.value) {
                     let qualifier = row
                         .reported_yoy_qualifier
@@ -161,16 +205,18 @@ pub fn run_checks(
                         .and_then(|q| q.parse().ok())
                         .unwrap_or(Qualifier::Exact);
                     let check = check_reported(computed, reported.into(), qualifier);
+                    let mut ids = vec![row.id];
+                    ids.extend(&previous.ids);
                     checks.push(describe(
                         CheckKind::ReportedYoy,
                         check.verdict,
                         check.reported,
                         check.computed,
                         format!(
-                            "{} against {} in {previous_period} is {}%, the source says {}%",
-                            row.value, previous.value, check.computed, check.reported
+                            "{} against {} in {previous_period}{} is {}%, the source says {}%",
+                            row.value, previous.value, previous.how, check.computed, check.reported
                         ),
-                        vec![row.id, previous.id],
+                        ids,
                     ));
                 }
             }
@@ -247,4 +293,25 @@ pub fn run_checks(
         }
     }
     Ok(checks)
+}
+
+/// The figure of the same breakdown as `row`, stored for exactly `period`.
+fn by_key_lookup(
+    rows: &[ObservationRow],
+    row: &ObservationRow,
+    indicator_id: i64,
+    period: &PeriodCode,
+) -> Option<Base> {
+    rows.iter()
+        .find(|r| {
+            r.committee_id == row.committee_id
+                && r.indicator_id == indicator_id
+                && r.period_code == *period
+                && r.breakdown == row.breakdown
+        })
+        .map(|r| Base {
+            value: r.value,
+            ids: vec![r.id],
+            how: String::new(),
+        })
 }

@@ -1,20 +1,20 @@
 //! Year-on-year and previous-period comparisons.
 
-use std::collections::HashMap;
-
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{caveats, FigureView};
+use super::caveats;
+use super::resolver::Resolver;
 use crate::db::indicators::IndicatorRow;
-use crate::db::observations::{pair_by_codes, select_rows, ObservationRow, Selection};
+use crate::db::observations::{pair_by_codes, ObservationRow};
 use crate::db::AnyConnection;
 use crate::domain::comparison::{
     check_reported, display_percent, implied_previous, percent_change, ReportedCheck,
 };
 use crate::domain::indicator::{MeasureKind, Unit};
 use crate::domain::period::PeriodCode;
+use crate::domain::resolve::Resolved;
 use crate::domain::series::{combine_difference, combine_status};
 use crate::domain::value::{ObservationStatus, Qualifier};
 use crate::error::ApiError;
@@ -52,8 +52,10 @@ pub struct Comparison {
     pub scale: i32,
     pub period: String,
     pub base_period: String,
-    pub current: Option<FigureView>,
-    pub previous: Option<FigureView>,
+    /// The period's value, as every endpoint resolves it (stored, derived or missing).
+    pub current: Resolved,
+    /// The base period's value, resolved the same way.
+    pub previous: Resolved,
     /// When the previous value is missing but the source reported a change.
     pub implied_previous: Option<ImpliedValue>,
     /// current − previous (in the indicator's unit; percentage points for a ratio).
@@ -89,93 +91,137 @@ pub fn base_period(period: &PeriodCode, basis: Basis) -> Result<PeriodCode, ApiE
     })
 }
 
-type Key = (i64, i64, String);
-
-/// Compares every committee × indicator for `period` with its base period.
+/// Compares every committee × indicator for `period` with its base period,
+/// reading every figure that may answer in one query.
+#[allow(clippy::too_many_arguments)]
 pub fn compare(
     conn: &mut AnyConnection,
+    catalog: &[IndicatorRow],
     committees: &[(i64, String)],
     indicators: &[IndicatorRow],
     period: &PeriodCode,
     basis: Basis,
     as_of: Option<chrono::NaiveDateTime>,
+    allow_incomplete: bool,
 ) -> Result<Vec<Comparison>, ApiError> {
     let base = base_period(period, basis)?;
-    let rows = select_rows(
+    let committee_ids: Vec<i64> = committees.iter().map(|(id, _)| *id).collect();
+    let asked: Vec<&IndicatorRow> = indicators.iter().collect();
+    let resolver = Resolver::load(
         conn,
-        &Selection {
-            committee_ids: committees.iter().map(|(id, _)| *id).collect(),
-            indicator_ids: indicators.iter().map(|i| i.id).collect(),
-            period_codes: vec![period.code(), base.code()],
-            totals_only: true,
-            as_of,
-            ..Selection::default()
-        },
+        catalog,
+        &committee_ids,
+        &asked,
+        &[*period, base],
+        as_of,
+        allow_incomplete,
     )?;
-    let by_key: HashMap<Key, ObservationRow> = rows
-        .into_iter()
-        .map(|row| {
-            (
-                (row.committee_id, row.indicator_id, row.period_code.code()),
-                row,
-            )
-        })
-        .collect();
     let mut comparisons = Vec::with_capacity(committees.len() * indicators.len());
     for (committee_id, committee) in committees {
         for indicator in indicators {
-            let current = by_key.get(&(*committee_id, indicator.id, period.code()));
-            let previous = by_key.get(&(*committee_id, indicator.id, base.code()));
-            comparisons.push(compare_one(
-                committee, indicator, period, &base, basis, current, previous,
-            ));
+            comparisons.push(compare_with(
+                &resolver,
+                (*committee_id, committee),
+                indicator,
+                period,
+                basis,
+            )?);
         }
     }
     Ok(comparisons)
 }
 
+/// The comparison of one committee × indicator, resolved from figures already read.
+pub fn compare_with(
+    resolver: &Resolver,
+    (committee_id, committee): (i64, &str),
+    indicator: &IndicatorRow,
+    period: &PeriodCode,
+    basis: Basis,
+) -> Result<Comparison, ApiError> {
+    let base = base_period(period, basis)?;
+    let current = resolver.resolve(committee_id, indicator, period);
+    let previous = resolver.resolve(committee_id, indicator, &base);
+    let reported_by = resolver.stored_row(&current);
+    Ok(compare_one(
+        committee,
+        indicator,
+        &base,
+        basis,
+        current,
+        previous,
+        reported_by,
+    ))
+}
+
 /// The comparison of one committee × indicator, both named by (parsed) code,
-/// in one statement ([`pair_by_codes`]). `None` when neither figure is
-/// stored: the general path then tells an unknown code from a missing figure.
+/// in one statement ([`pair_by_codes`]) read into the same resolver as the
+/// general path, so it answers identically. `None` when nothing is stored
+/// in the span, or the indicator is a ratio recomputed from other
+/// indicators: the general path then answers (and tells an unknown code from
+/// a missing figure).
 pub fn compare_pair(
     conn: &mut AnyConnection,
     committee: &str,
     indicator: &str,
     period: &PeriodCode,
     basis: Basis,
+    allow_incomplete: bool,
 ) -> Result<Option<Comparison>, ApiError> {
     let base = base_period(period, basis)?;
-    let (current_code, base_code) = (period.code(), base.code());
-    let rows = pair_by_codes(conn, committee, indicator, [&current_code, &base_code])?;
-    let Some((_, indicator_row)) = rows.first() else {
+    // Every candidate of both periods lies between 1 January of the earlier
+    // one's year and the end of the later one.
+    let starts_from = chrono::NaiveDate::from_ymd_opt(period.year().min(base.year()), 1, 1)
+        .unwrap_or(base.start());
+    let ends_by = period.end().max(base.end());
+    let rows = pair_by_codes(conn, committee, indicator, starts_from, ends_by)?;
+    let Some((first, indicator_row)) = rows.first() else {
         return Ok(None);
     };
-    let find = |code: &str| {
-        rows.iter()
-            .map(|(row, _)| row)
-            .find(|row| row.period_code.code() == code)
-    };
-    Ok(Some(compare_one(
-        committee,
-        indicator_row,
+    if indicator_row.numerator_id.is_some() || indicator_row.denominator_id.is_some() {
+        return Ok(None);
+    }
+    let committee_id = first.committee_id;
+    let indicator_row = indicator_row.clone();
+    let resolver = Resolver::from_rows(
+        std::slice::from_ref(&indicator_row),
+        rows.into_iter().map(|(row, _)| row),
+        allow_incomplete,
+    );
+    compare_with(
+        &resolver,
+        (committee_id, committee),
+        &indicator_row,
         period,
-        &base,
         basis,
-        find(&current_code),
-        find(&base_code),
-    )))
+    )
+    .map(Some)
 }
 
-/// The comparison of two (possibly missing) figures.
+/// What a note says of a value that does not cover its whole period.
+fn incomplete_note(what: &str, value: &Resolved) -> Option<String> {
+    let completeness = &value.completeness;
+    (value.value.is_some() && !completeness.complete).then(|| {
+        format!(
+            "the {what} is incomplete: it covers {} of {} months of {}; results built on it are \
+             not the full period's",
+            completeness.present, completeness.expected, value.period
+        )
+    })
+}
+
+/// The comparison of two resolved values; `reported_by` is the stored figure
+/// of the current period, when it is one, with the change its source reported.
 pub fn compare_one(
     committee: &str,
     indicator: &IndicatorRow,
-    period: &PeriodCode,
     base: &PeriodCode,
     basis: Basis,
-    current: Option<&ObservationRow>,
-    previous: Option<&ObservationRow>,
+    current: Resolved,
+    previous: Resolved,
+    reported_by: Option<&ObservationRow>,
 ) -> Comparison {
+    let period = current.period;
     let mut comparison = Comparison {
         committee: committee.to_owned(),
         indicator: indicator.code.clone(),
@@ -183,8 +229,8 @@ pub fn compare_one(
         scale: indicator.scale,
         period: period.code(),
         base_period: base.code(),
-        current: current.map(FigureView::from),
-        previous: previous.map(FigureView::from),
+        current,
+        previous,
         implied_previous: None,
         absolute_change: None,
         percent_change: None,
@@ -194,46 +240,42 @@ pub fn compare_one(
         notes: Vec::new(),
     };
     let is_ratio = indicator.measure_kind == MeasureKind::Ratio;
-    let Some(current) = current else {
-        comparison
-            .notes
-            .push(format!("no figure is stored for {period}"));
+    let current = &comparison.current;
+    let Some(current_value) = current.value else {
+        let note = format!("no figure for {period}: {}", current.missing_reason());
+        comparison.notes.push(note);
         return comparison;
     };
-    comparison
-        .notes
-        .extend(caveats("current value", current.qualifier, current.status));
+    let mut notes = caveats("current value", current.qualifier, current.status);
+    notes.extend(incomplete_note("current value", current));
     // The reported change is year-on-year; it says nothing about the previous quarter.
-    let reported = match basis {
-        Basis::YearAgo => current.reported_yoy_pct.map(Decimal::from),
+    let reported = reported_by.and_then(|row| match basis {
+        Basis::YearAgo => row.reported_yoy_pct.map(Decimal::from),
         Basis::PreviousPeriod => None,
-    };
-    let reported_qualifier = current
-        .reported_yoy_qualifier
-        .as_deref()
+    });
+    let reported_qualifier = reported_by
+        .and_then(|row| row.reported_yoy_qualifier.as_deref())
         .and_then(|q| q.parse::<Qualifier>().ok())
         .unwrap_or(Qualifier::Exact);
-    match previous {
-        Some(previous) => {
-            comparison.notes.extend(caveats(
+    let previous = &comparison.previous;
+    match previous.value {
+        Some(previous_value) => {
+            notes.extend(caveats(
                 "previous value",
                 previous.qualifier,
                 previous.status,
             ));
-            comparison.absolute_change = current.value.checked_sub(previous.value);
+            notes.extend(incomplete_note("previous value", previous));
+            comparison.absolute_change = current_value.checked_sub(previous_value);
             comparison.qualifier = Some(combine_difference(current.qualifier, previous.qualifier));
             comparison.status = Some(combine_status(current.status, previous.status));
             if is_ratio {
-                comparison
-                    .notes
-                    .push("a ratio changes in percentage points: see absolute_change".into());
+                notes.push("a ratio changes in percentage points: see absolute_change".into());
             } else {
-                let change = percent_change(current.value, previous.value);
+                let change = percent_change(current_value, previous_value);
                 comparison.percent_change = change.map(display_percent);
                 if change.is_none() {
-                    comparison
-                        .notes
-                        .push("the previous value is zero: no percent change".into());
+                    notes.push("the previous value is zero: no percent change".into());
                 }
                 if let (Some(change), Some(reported)) = (change, reported) {
                     comparison.reported =
@@ -242,22 +284,24 @@ pub fn compare_one(
             }
         }
         None => {
-            comparison
-                .notes
-                .push(format!("no figure is stored for {base}"));
+            notes.push(format!(
+                "no figure for {base}: {}",
+                previous.missing_reason()
+            ));
             if let Some(reported) = reported.filter(|_| !is_ratio) {
                 comparison.implied_previous =
-                    implied_previous(current.value, reported).map(|value| ImpliedValue {
+                    implied_previous(current_value, reported).map(|value| ImpliedValue {
                         value,
                         derived: true,
-                        method: format!("{} / (1 + {reported} / 100)", current.value),
+                        method: format!("{current_value} / (1 + {reported} / 100)"),
                         qualifier: Qualifier::Approximate,
                     });
-                comparison.notes.push(format!(
+                notes.push(format!(
                     "implied_previous is derived from the reported change of {reported}%, not observed"
                 ));
             }
         }
     }
+    comparison.notes.extend(notes);
     comparison
 }

@@ -1,50 +1,17 @@
 //! What analysts and dashboards ask: comparisons, series and aggregates,
-//! consistency checks and progress against targets. Reads through `db`,
-//! computes with the exact maths of `domain::comparison` and `domain::series`.
+//! consistency checks and progress against targets. Reads through `db`;
+//! every value of a period comes from [`resolver`] (the one rule of
+//! `domain::resolve`), and changes and progress from the exact maths of
+//! `domain::comparison` and `domain::series`.
 
 pub mod catalog;
 pub mod checks;
 pub mod comparisons;
 pub mod progress;
+pub mod resolver;
 pub mod series;
 
-use rust_decimal::Decimal;
-use serde::Serialize;
-use utoipa::ToSchema;
-
-use crate::db::observations::ObservationRow;
-use crate::domain::series::Point;
 use crate::domain::value::{ObservationStatus, Qualifier};
-
-/// A stored figure as an analysis shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FigureView {
-    /// Id of the stored figure.
-    pub id: i64,
-    #[schema(value_type = String)]
-    pub value: Decimal,
-    pub qualifier: Qualifier,
-    pub status: ObservationStatus,
-}
-
-impl From<&ObservationRow> for FigureView {
-    fn from(row: &ObservationRow) -> Self {
-        Self {
-            id: row.id,
-            value: row.value,
-            qualifier: row.qualifier,
-            status: row.status,
-        }
-    }
-}
-
-pub fn point(row: &ObservationRow) -> Point {
-    Point {
-        value: row.value,
-        qualifier: row.qualifier,
-        status: row.status,
-    }
-}
 
 /// A note on a value that is not exact or not final, for people reading it.
 pub fn caveats(what: &str, qualifier: Qualifier, status: ObservationStatus) -> Vec<String> {

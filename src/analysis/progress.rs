@@ -1,21 +1,21 @@
 //! Progress against targets, direction-aware, pro rata for part of a period.
-
-use std::collections::BTreeMap;
+//! The achieved value is the resolver's, as on every other endpoint.
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::catalog::Catalog;
-use super::{caveats, point};
-use crate::db::observations::{select_rows, Selection};
+use super::caveats;
+use super::resolver::Resolver;
+use crate::db::indicators::IndicatorRow;
 use crate::db::targets::TargetRow;
 use crate::db::{self, AnyConnection};
 use crate::domain::comparison::{progress, ProgressStatus};
 use crate::domain::indicator::{Direction, MeasureKind, Unit};
 use crate::domain::period::PeriodCode;
-use crate::domain::series::{aggregate, round_half_up, Provenance};
-use crate::domain::value::{ObservationStatus, Qualifier};
+use crate::domain::resolve::Resolved;
+use crate::domain::series::round_half_up;
 use crate::error::ApiError;
 
 /// How far a committee has come towards a target.
@@ -33,17 +33,25 @@ pub struct TargetProgress {
     #[schema(value_type = String)]
     pub target: Decimal,
     pub assigned_by: Option<String>,
-    /// What `period` should reach: the target, or its pro-rata share when
-    /// `period` is part of the target's period (a quarter of an annual plan).
+    /// What `period` should reach. For a flow judged on part of the target's
+    /// period, the pro-rata share, linear by elapsed months: target × months
+    /// of `period` ÷ months of the target's period (a quarter of an annual
+    /// plan expects 3/12 of it). Otherwise (the whole period, a stock's level
+    /// or a ratio) the target itself.
     #[schema(value_type = String)]
     pub expected: Decimal,
+    /// Whether `expected` is a pro-rata share of the target.
     pub pro_rata: bool,
-    /// The figure for `period` (stored, or summed from its sub-periods for a flow).
+    /// The value for `period`, resolved as on every endpoint (stored, or
+    /// derived from its sub-periods by measure kind).
+    pub achieved: Resolved,
+    /// achieved ÷ expected × 100 (inverted when lower is better), rounded
+    /// half up to at most 2 decimals: progress against what `period` should
+    /// have reached. The status is judged on this.
     #[schema(value_type = Option<String>)]
-    pub achieved: Option<Decimal>,
-    pub achieved_qualifier: Option<Qualifier>,
-    pub achieved_status: Option<ObservationStatus>,
-    /// achieved / target × 100 (inverted when lower is better), rounded half up to 2 decimals.
+    pub percent_of_expected: Option<Decimal>,
+    /// achieved ÷ target × 100 (inverted when lower is better), rounded half
+    /// up to at most 2 decimals: the share of the whole plan reached so far.
     #[schema(value_type = Option<String>)]
     pub percent_of_target: Option<Decimal>,
     pub status: Option<ProgressStatus>,
@@ -68,21 +76,12 @@ fn applicable<'a>(
         .min_by_key(|t| t.period_end - t.period_start)
 }
 
-/// Progress of every target of these committees and indicators; for `period`
-/// if given (judged against the target that contains it), else for each
-/// target's own period.
-pub fn progress_report(
-    conn: &mut AnyConnection,
-    catalog: &mut Catalog,
-    committee_ids: &[i64],
-    indicator_ids: &[i64],
+/// The (period judged, target) pairs: for `period` if given (against the
+/// target that contains it), else each target for its own period.
+pub fn jobs<'a>(
+    targets: &'a [TargetRow],
     period: Option<&PeriodCode>,
-) -> Result<Vec<TargetProgress>, ApiError> {
-    let targets = db::targets::select_rows(conn, committee_ids, indicator_ids)?;
-    let target_committees: Vec<i64> = targets.iter().map(|t| t.committee_id).collect();
-    catalog.learn_codes(conn, &target_committees)?;
-    // (committee, indicator, period judged, target)
-    let mut jobs: Vec<(PeriodCode, &TargetRow)> = Vec::new();
+) -> Vec<(PeriodCode, &'a TargetRow)> {
     match period {
         Some(period) => {
             let mut pairs: Vec<(i64, i64)> = targets
@@ -91,103 +90,135 @@ pub fn progress_report(
                 .collect();
             pairs.sort_unstable();
             pairs.dedup();
-            for (committee_id, indicator_id) in pairs {
-                if let Some(target) = applicable(&targets, committee_id, indicator_id, period) {
-                    jobs.push((*period, target));
-                }
-            }
+            pairs
+                .into_iter()
+                .filter_map(|(committee_id, indicator_id)| {
+                    applicable(targets, committee_id, indicator_id, period)
+                })
+                .map(|target| (*period, target))
+                .collect()
         }
-        None => jobs.extend(targets.iter().map(|t| (t.period_code, t))),
+        None => targets.iter().map(|t| (t.period_code, t)).collect(),
     }
+}
+
+/// Progress of every target of these committees and indicators (empty: all);
+/// for `period` if given (judged against the target that contains it), else
+/// for each target's own period.
+pub fn progress_report(
+    conn: &mut AnyConnection,
+    catalog: &mut Catalog,
+    committee_ids: &[i64],
+    indicator_ids: &[i64],
+    period: Option<&PeriodCode>,
+    allow_incomplete: bool,
+) -> Result<Vec<TargetProgress>, ApiError> {
+    let targets = db::targets::select_rows(conn, committee_ids, indicator_ids)?;
+    let jobs = jobs(&targets, period);
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = select_rows(
+    let mut committees: Vec<i64> = jobs.iter().map(|(_, t)| t.committee_id).collect();
+    committees.sort_unstable();
+    committees.dedup();
+    catalog.learn_codes(conn, &committees)?;
+    let indicators: Vec<&IndicatorRow> = catalog
+        .indicators
+        .iter()
+        .filter(|i| jobs.iter().any(|(_, t)| t.indicator_id == i.id))
+        .collect();
+    let mut periods: Vec<PeriodCode> = jobs.iter().map(|(p, _)| *p).collect();
+    periods.sort_unstable();
+    periods.dedup();
+    let resolver = Resolver::load(
         conn,
-        &Selection {
-            committee_ids: jobs.iter().map(|(_, t)| t.committee_id).collect(),
-            indicator_ids: jobs.iter().map(|(_, t)| t.indicator_id).collect(),
-            starts_from: jobs.iter().map(|(p, _)| p.start()).min(),
-            ends_by: jobs.iter().map(|(p, _)| p.end()).max(),
-            totals_only: true,
-            ..Selection::default()
-        },
+        &catalog.indicators,
+        &committees,
+        &indicators,
+        &periods,
+        None,
+        allow_incomplete,
     )?;
-    let mut report = Vec::with_capacity(jobs.len());
-    for (period, target) in jobs {
-        let Some(indicator) = catalog.indicator(target.indicator_id) else {
-            continue;
-        };
-        let points: BTreeMap<PeriodCode, _> = rows
-            .iter()
-            .filter(|r| {
-                r.committee_id == target.committee_id && r.indicator_id == target.indicator_id
-            })
-            .map(|r| (r.period_code, point(r)))
-            .collect();
-        let mut notes = Vec::new();
-        let whole = period == target.period_code;
-        let expected = if whole {
-            target.value
-        } else {
-            match (
-                indicator.measure_kind,
-                period.months(),
-                target.period_code.months(),
-            ) {
-                // A flow accrues through the year: a quarter should bring a quarter of the plan.
-                (MeasureKind::Flow, Some(part), Some(all)) if all > 0 => {
-                    notes.push(format!(
-                        "judged against {part}/{all} of the target for {}",
-                        target.period_code
-                    ));
-                    round_half_up(
-                        target.value * Decimal::from(part) / Decimal::from(all),
-                        target.value.scale() + 2,
-                    )
-                }
-                _ => target.value,
+    Ok(jobs
+        .into_iter()
+        .filter_map(|(period, target)| judge(&resolver, catalog, &period, target))
+        .collect())
+}
+
+/// Progress towards `target` in `period`, with the resolver's value.
+pub fn judge(
+    resolver: &Resolver,
+    catalog: &Catalog,
+    period: &PeriodCode,
+    target: &TargetRow,
+) -> Option<TargetProgress> {
+    let indicator = catalog.indicator(target.indicator_id)?;
+    let mut notes = Vec::new();
+    let whole = *period == target.period_code;
+    let mut pro_rata = false;
+    let expected = if whole {
+        target.value
+    } else {
+        match (
+            indicator.measure_kind,
+            period.months(),
+            target.period_code.months(),
+        ) {
+            // A flow accrues through the period, linearly by elapsed months:
+            // a quarter should bring three twelfths of an annual plan.
+            (MeasureKind::Flow, Some(part), Some(all)) if all > 0 => {
+                pro_rata = part != all;
+                notes.push(format!(
+                    "expected is {part}/{all} of the target for {} (pro rata, linear by elapsed months)",
+                    target.period_code
+                ));
+                round_half_up(
+                    target.value * Decimal::from(part) / Decimal::from(all),
+                    target.value.scale() + 2,
+                )
             }
-        };
-        let achieved = match indicator.measure_kind {
-            MeasureKind::Ratio => points.get(&period).copied(),
-            kind => aggregate(kind, &period, &points, false).ok().and_then(|p| {
-                if let Provenance::Missing { reason } = &p.provenance {
-                    notes.push(reason.clone());
-                }
-                p.value.map(|value| crate::domain::series::Point {
-                    value,
-                    qualifier: p.qualifier,
-                    status: p.status,
-                })
-            }),
-        };
-        let judged =
-            achieved.map(|a| progress(a.value, target.value, expected, whole, indicator.direction));
-        if let Some(a) = achieved {
-            notes.extend(caveats("achieved value", a.qualifier, a.status));
-        } else {
-            notes.push(format!("no figure is stored for {period}"));
+            _ => target.value,
         }
-        report.push(TargetProgress {
-            committee: catalog.committee_code(target.committee_id).to_owned(),
-            indicator: indicator.code.clone(),
-            unit: indicator.unit,
-            scale: indicator.scale,
-            direction: indicator.direction,
-            period: period.code(),
-            target_period: target.period_code.code(),
-            target: target.value,
-            assigned_by: target.assigned_by.clone(),
-            expected,
-            pro_rata: !whole && expected != target.value,
-            achieved: achieved.map(|a| a.value),
-            achieved_qualifier: achieved.map(|a| a.qualifier),
-            achieved_status: achieved.map(|a| a.status),
-            percent_of_target: judged.as_ref().and_then(|j| j.percent_of_target),
-            status: judged.map(|j| j.status),
-            notes,
-        });
+    };
+    let achieved = resolver.resolve(target.committee_id, indicator, period);
+    let judged = achieved
+        .value
+        .map(|value| progress(value, target.value, expected, whole, indicator.direction));
+    match achieved.value {
+        Some(_) => {
+            notes.extend(caveats(
+                "achieved value",
+                achieved.qualifier,
+                achieved.status,
+            ));
+            if !achieved.completeness.complete {
+                notes.push(format!(
+                    "the achieved value is incomplete: it covers {} of {} months of {period}",
+                    achieved.completeness.present, achieved.completeness.expected
+                ));
+            }
+        }
+        None => notes.push(format!(
+            "no value for {period}: {}",
+            achieved.missing_reason()
+        )),
     }
-    Ok(report)
+    Some(TargetProgress {
+        committee: catalog.committee_code(target.committee_id).to_owned(),
+        indicator: indicator.code.clone(),
+        unit: indicator.unit,
+        scale: indicator.scale,
+        direction: indicator.direction,
+        period: period.code(),
+        target_period: target.period_code.code(),
+        target: target.value,
+        assigned_by: target.assigned_by.clone(),
+        expected,
+        pro_rata,
+        achieved,
+        percent_of_expected: judged.as_ref().and_then(|j| j.percent_of_expected),
+        percent_of_target: judged.as_ref().and_then(|j| j.percent_of_target),
+        status: judged.map(|j| j.status),
+        notes,
+    })
 }

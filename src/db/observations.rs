@@ -716,9 +716,9 @@ pub fn revisions(
         .load(conn)
 }
 
-/// The total figures of one committee × indicator, both named by code, for
-/// two periods, each with its indicator: a whole year-on-year comparison in
-/// one statement.
+/// The total figures of one committee × indicator, both named by code, whose
+/// periods lie within `starts_from..=ends_by`, each with its indicator: every
+/// figure a year-on-year comparison may need, in one statement.
 ///
 /// It runs on the backend's own connection, not through [`AnyConnection`]:
 /// diesel's `MultiConnection` writes a statement's SQL out again on every
@@ -729,7 +729,8 @@ pub fn pair_by_codes(
     conn: &mut AnyConnection,
     committee: &str,
     indicator: &str,
-    periods: [&str; 2],
+    starts_from: NaiveDate,
+    ends_by: NaiveDate,
 ) -> QueryResult<Vec<(ObservationRow, IndicatorRow)>> {
     macro_rules! statement {
         () => {
@@ -738,11 +739,8 @@ pub fn pair_by_codes(
                 .inner_join(indicators::table)
                 .filter(committees::code.eq(committee))
                 .filter(indicators::code.eq(indicator))
-                .filter(
-                    observations::period_code
-                        .eq(periods[0])
-                        .or(observations::period_code.eq(periods[1])),
-                )
+                .filter(observations::period_start.ge(starts_from))
+                .filter(observations::period_end.le(ends_by))
                 .filter(observations::breakdown.eq(""))
                 .filter(observations::deleted_at.is_null())
                 .select((ObservationRow::as_select(), IndicatorRow::as_select()))
@@ -752,6 +750,33 @@ pub fn pair_by_codes(
         AnyConnection::Sqlite(conn) => statement!().load(conn),
         AnyConnection::Postgres(conn) => statement!().load(conn),
     }
+}
+
+/// The total figures (no breakdown) of these committees × indicators for
+/// these periods (canonical codes), in one query bounded by the three lists
+/// and served by the `(committee, indicator, period)` key; with `as_of`, as
+/// they stood then. An empty committee list reads every committee's.
+pub fn candidate_figures(
+    conn: &mut AnyConnection,
+    committee_ids: &[i64],
+    indicator_ids: &[i64],
+    period_codes: &[String],
+    as_of: Option<NaiveDateTime>,
+) -> QueryResult<Vec<ObservationRow>> {
+    if indicator_ids.is_empty() || period_codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    select_rows(
+        conn,
+        &Selection {
+            committee_ids: committee_ids.to_vec(),
+            indicator_ids: indicator_ids.to_vec(),
+            period_codes: period_codes.to_vec(),
+            totals_only: true,
+            as_of,
+            ..Selection::default()
+        },
+    )
 }
 
 /// Which live figures an analysis reads; an empty list does not filter.

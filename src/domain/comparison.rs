@@ -122,6 +122,8 @@ pub enum ProgressStatus {
 /// Progress of `achieved` against `target`, judged against `expected` (the
 /// target itself for the whole period; its pro-rata share for a part of it).
 pub struct Progress {
+    /// achieved / expected × 100 (expected / achieved × 100 when lower is better), rounded.
+    pub percent_of_expected: Option<Decimal>,
     /// achieved / target × 100 (target / achieved × 100 when lower is better), rounded.
     pub percent_of_target: Option<Decimal>,
     pub status: ProgressStatus,
@@ -140,11 +142,13 @@ pub fn progress(
         Direction::LowerIsBetter => a < b,
         Direction::HigherIsBetter | Direction::Neutral => a > b,
     };
-    let percent = match direction {
-        Direction::LowerIsBetter => share(target, achieved),
-        Direction::HigherIsBetter | Direction::Neutral => share(achieved, target),
-    }
-    .map(display_percent);
+    let percent_of = |goal: Decimal| {
+        match direction {
+            Direction::LowerIsBetter => share(goal, achieved),
+            Direction::HigherIsBetter | Direction::Neutral => share(achieved, goal),
+        }
+        .map(display_percent)
+    };
     let status = if whole_period {
         if achieved == target {
             ProgressStatus::Met
@@ -161,7 +165,8 @@ pub fn progress(
         ProgressStatus::Behind
     };
     Progress {
-        percent_of_target: percent,
+        percent_of_expected: percent_of(expected),
+        percent_of_target: percent_of(target),
         status,
     }
 }
@@ -273,9 +278,23 @@ mod tests {
             false,
             Direction::HigherIsBetter,
         );
+        // 260 / 250 = 104 % of what the quarter should bring, 26 % of the year's plan.
         assert_eq!(
-            (p.percent_of_target, p.status),
-            (Some(d("26")), ProgressStatus::OnTrack)
+            (p.percent_of_expected, p.percent_of_target, p.status),
+            (Some(d("104")), Some(d("26")), ProgressStatus::OnTrack)
+        );
+        // The case: 1111.1 of 6000 in a first quarter, 1500 expected:
+        // 1111.1 / 1500 = 74.0733… → 74.07; 1111.1 / 6000 = 18.5183… → 18.52.
+        let p = progress(
+            d("1111.1"),
+            d("6000"),
+            d("1500"),
+            false,
+            Direction::HigherIsBetter,
+        );
+        assert_eq!(
+            (p.percent_of_expected, p.percent_of_target, p.status),
+            (Some(d("74.07")), Some(d("18.52")), ProgressStatus::Behind)
         );
         let p = progress(
             d("240"),

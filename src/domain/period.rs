@@ -698,8 +698,9 @@ impl PeriodCode {
         }
     }
 
-    /// `(year, first month, last month)` for every kind except a day.
-    fn month_span(&self) -> Option<(i32, u8, u8)> {
+    /// `(year, first month, last month)` for every kind except a day
+    /// (`2022-YTD-M09` is `(2022, 1, 9)`).
+    pub fn month_span(&self) -> Option<(i32, u8, u8)> {
         match self.span() {
             Span::Months(year, first, last) => Some((year, first, last)),
             Span::Day(_) => None,

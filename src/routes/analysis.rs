@@ -11,15 +11,18 @@ use super::answer_cache::{answer, AnswerCache};
 use super::with_conn;
 use crate::analysis::catalog::Catalog;
 use crate::analysis::checks::{run_checks, Check};
-use crate::analysis::comparisons::{base_period, compare, compare_pair, Basis, Comparison};
-use crate::analysis::progress::{progress_report, TargetProgress};
+use crate::analysis::comparisons::{
+    base_period, compare, compare_pair, compare_with, Basis, Comparison,
+};
+use crate::analysis::progress::{jobs, judge, progress_report, TargetProgress};
+use crate::analysis::resolver::Resolver;
 use crate::analysis::series::{build_series, Series, SeriesRequest};
-use crate::analysis::FigureView;
-use crate::db::observations::{select_rows, Selection};
-use crate::db::Pool;
+use crate::db::indicators::IndicatorRow;
+use crate::db::{self, Pool};
 use crate::domain::code::{CommitteeCode, IndicatorCode};
 use crate::domain::comparison::Verdict;
 use crate::domain::period::{Frequency, PeriodCode};
+use crate::domain::resolve::Resolved;
 use crate::domain::series::Transform;
 use crate::error::ApiError;
 
@@ -74,6 +77,9 @@ pub struct ComparisonQuery {
     pub basis: Option<Basis>,
     /// Compare what was known at this moment (RFC 3339 timestamp, UTC date-time or date).
     pub as_of: Option<String>,
+    /// A flow derived from only some of its sub-periods is refused (no value, with the
+    /// reason) unless this is true; then it is returned with `completeness.complete: false`.
+    pub allow_incomplete: Option<bool>,
 }
 
 /// Comparisons of one period with a base period.
@@ -87,6 +93,11 @@ pub struct ComparisonReport {
 
 /// Compares figures with the same period a year earlier (or the previous
 /// period): changes, the reported change with a verdict, implied values.
+/// Both values are resolved as on every endpoint, for any period kind (year,
+/// half, quarter, month, year to date): the figure stored for the period,
+/// else derived from its sub-periods by measure kind (a flow sums them, a
+/// stock takes the period-end level, a ratio is recomputed), with the ids of
+/// the figures used.
 #[utoipa::path(
     tag = "analysis",
     params(ComparisonQuery),
@@ -112,6 +123,7 @@ pub async fn year_over_year(
     let base = base_period(&period, basis)?;
     let indicator = required("indicator", query.indicator.as_deref())?.to_owned();
     let as_of = super::as_of_param(query.as_of.as_deref())?;
+    let allow_incomplete = query.allow_incomplete.unwrap_or(false);
     // One committee and one indicator (what a dashboard tile asks): one statement.
     let pair = single_code(query.committee.as_deref())
         .zip(single_code(Some(&indicator)))
@@ -124,9 +136,14 @@ pub async fn year_over_year(
         });
     let compute = with_conn(&pool, move |conn| {
         if let Some((committee, indicator)) = &pair {
-            if let Some(item) =
-                compare_pair(conn, committee.as_str(), indicator.as_str(), &period, basis)?
-            {
+            if let Some(item) = compare_pair(
+                conn,
+                committee.as_str(),
+                indicator.as_str(),
+                &period,
+                basis,
+                allow_incomplete,
+            )? {
                 return Ok(ComparisonReport {
                     period: period.code(),
                     base_period: base.code(),
@@ -142,7 +159,16 @@ pub async fn year_over_year(
             query.group.as_deref(),
         )?;
         let indicators = catalog.indicators_named("indicator", &indicator)?;
-        let items = compare(conn, &committees, &indicators, &period, basis, as_of)?;
+        let items = compare(
+            conn,
+            &catalog.indicators,
+            &committees,
+            &indicators,
+            &period,
+            basis,
+            as_of,
+            allow_incomplete,
+        )?;
         Ok(ComparisonReport {
             period: period.code(),
             base_period: base.code(),
@@ -174,7 +200,8 @@ pub struct SeriesQuery {
     pub frequency: Option<String>,
     /// `lin` (levels, default), `chg`, `ch1`, `pch`, `pc1` (as FRED).
     pub transform: Option<Transform>,
-    /// Aggregate a period from only some of its sub-periods (flagged `incomplete`).
+    /// A flow derived from only some of its sub-periods is refused (no value, with the
+    /// reason) unless this is true; then it is returned with `completeness.complete: false`.
     pub allow_incomplete: Option<bool>,
     /// The series as it was known at this moment (RFC 3339 timestamp, UTC date-time or date).
     pub as_of: Option<String>,
@@ -237,10 +264,7 @@ pub async fn series(
         let request = SeriesRequest {
             committees,
             group: query.group.clone(),
-            numerator: indicator.numerator_id.and_then(|id| catalog.indicator(id)),
-            denominator: indicator
-                .denominator_id
-                .and_then(|id| catalog.indicator(id)),
+            catalog: &catalog.indicators,
             indicator: &indicator,
             from,
             to,
@@ -265,6 +289,9 @@ pub struct CheckQuery {
     pub period: Option<String>,
     /// Also list the checks that passed.
     pub include_consistent: Option<bool>,
+    /// Check against a base derived from only some of its sub-periods (said so in the
+    /// message); by default such a base is refused and the check not made.
+    pub allow_incomplete: Option<bool>,
 }
 
 /// The consistency checks.
@@ -308,7 +335,13 @@ pub async fn checks(
                 .collect(),
             None => Vec::new(),
         };
-        let all = run_checks(conn, &mut catalog, &committee_ids, period.as_ref())?;
+        let all = run_checks(
+            conn,
+            &mut catalog,
+            &committee_ids,
+            period.as_ref(),
+            query.allow_incomplete.unwrap_or(false),
+        )?;
         let inconsistent = all
             .iter()
             .filter(|c| c.verdict == Verdict::Inconsistent)
@@ -337,8 +370,12 @@ pub struct ProgressQuery {
     /// Indicator codes, comma-separated; all by default.
     pub indicator: Option<String>,
     /// The period to judge; by default each target's own period. A part of a
-    /// target's period (a quarter of a year) is judged pro rata for flows.
+    /// target's period (a quarter of a year) is judged pro rata for flows,
+    /// linearly by elapsed months.
     pub period: Option<String>,
+    /// A flow derived from only some of its sub-periods is refused (no value, with the
+    /// reason) unless this is true; then it is returned with `completeness.complete: false`.
+    pub allow_incomplete: Option<bool>,
 }
 
 /// Progress against targets.
@@ -347,8 +384,14 @@ pub struct ProgressReport {
     pub items: Vec<TargetProgress>,
 }
 
-/// Achieved value, target, percent of target and status (met, exceeded, on
-/// track, behind), direction-aware and pro rata for part of a period.
+/// Achieved value, target, percent of expected, percent of target and status
+/// (met, exceeded, on track, behind), direction-aware.
+///
+/// For part of the target's period (2022-Q1 of an annual plan) a flow is
+/// expected to have reached a pro-rata share of the target, linear by elapsed
+/// months (3/12 for a quarter). `percent_of_expected` is achieved against that
+/// share and decides the status; `percent_of_target` is achieved against the
+/// whole plan. Stocks and ratios are expected to reach the target itself.
 #[utoipa::path(
     tag = "analysis",
     params(ProgressQuery),
@@ -393,6 +436,7 @@ pub async fn target_progress(
                 &committee_ids,
                 &indicator_ids,
                 period.as_ref(),
+                query.allow_incomplete.unwrap_or(false),
             )?,
         })
     })
@@ -406,6 +450,9 @@ pub async fn target_progress(
 pub struct DashboardQuery {
     /// Any accepted period form.
     pub period: Option<String>,
+    /// A flow derived from only some of its sub-periods is refused (no value, with the
+    /// reason) unless this is true; then it is returned with `completeness.complete: false`.
+    pub allow_incomplete: Option<bool>,
 }
 
 /// One indicator on a dashboard.
@@ -414,7 +461,9 @@ pub struct DashboardItem {
     pub indicator: String,
     pub name_vi: String,
     pub name_en: String,
-    pub figure: Option<FigureView>,
+    /// The value for the period, resolved as on every endpoint (the same as
+    /// `year_on_year.current`).
+    pub figure: Resolved,
     /// Against the same period a year earlier.
     pub year_on_year: Comparison,
     /// Against the target that covers the period, if any.
@@ -455,55 +504,56 @@ pub async fn dashboard(
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
     let period = required_period("period", query.period.as_deref())?;
+    let allow_incomplete = query.allow_incomplete.unwrap_or(false);
     let compute = with_conn(&pool, move |conn| {
         let mut catalog = Catalog::load(conn)?;
-        let committee = catalog.committees_named(conn, "code", &code)?.remove(0);
-        // Indicators with a figure for the period, or a target that covers it.
-        let figures = select_rows(
+        let (committee_id, committee) = catalog.committees_named(conn, "code", &code)?.remove(0);
+        let base = base_period(&period, Basis::YearAgo)?;
+        let targets = db::targets::select_rows(conn, &[committee_id], &[])?;
+        let jobs = jobs(&targets, Some(&period));
+        // One read for every indicator's value in the period and a year before,
+        // answered by the same functions as the comparison and progress endpoints.
+        let every: Vec<&IndicatorRow> = catalog.indicators.iter().collect();
+        let resolver = Resolver::load(
             conn,
-            &Selection {
-                committee_ids: vec![committee.0],
-                period_codes: vec![period.code()],
-                totals_only: true,
-                ..Selection::default()
-            },
-        )?;
-        let progress = progress_report(conn, &mut catalog, &[committee.0], &[], Some(&period))?;
-        let mut indicators: Vec<_> = catalog
-            .indicators
-            .iter()
-            .filter(|i| {
-                figures.iter().any(|f| f.indicator_id == i.id)
-                    || progress.iter().any(|p| p.indicator == i.code)
-            })
-            .cloned()
-            .collect();
-        indicators.sort_by(|a, b| a.code.cmp(&b.code));
-        let comparisons = compare(
-            conn,
-            std::slice::from_ref(&committee),
-            &indicators,
-            &period,
-            Basis::YearAgo,
+            &catalog.indicators,
+            &[committee_id],
+            &every,
+            &[period, base],
             None,
+            allow_incomplete,
         )?;
-        let items = indicators
-            .iter()
-            .zip(comparisons)
-            .map(|(indicator, comparison)| DashboardItem {
+        let mut items = Vec::new();
+        for indicator in &catalog.indicators {
+            let year_on_year = compare_with(
+                &resolver,
+                (committee_id, &committee),
+                indicator,
+                &period,
+                Basis::YearAgo,
+            )?;
+            let progress = jobs
+                .iter()
+                .find(|(_, target)| target.indicator_id == indicator.id)
+                .and_then(|(judged, target)| judge(&resolver, &catalog, judged, target));
+            // Indicators with something stored for the period (a value, or
+            // part of one), or a target that covers it.
+            let current = &year_on_year.current;
+            if current.value.is_none() && current.completeness.present == 0 && progress.is_none() {
+                continue;
+            }
+            items.push(DashboardItem {
                 indicator: indicator.code.clone(),
                 name_vi: indicator.name_vi.clone(),
                 name_en: indicator.name_en.clone(),
-                figure: comparison.current.clone(),
-                progress: progress
-                    .iter()
-                    .find(|p| p.indicator == indicator.code)
-                    .cloned(),
-                year_on_year: comparison,
-            })
-            .collect();
+                figure: year_on_year.current.clone(),
+                progress,
+                year_on_year,
+            });
+        }
+        items.sort_by(|a, b| a.indicator.cmp(&b.indicator));
         Ok(Dashboard {
-            committee: committee.1,
+            committee,
             period: period.code(),
             items,
         })

@@ -37,7 +37,8 @@ async fn year_on_year_compares_checks_reported_changes_and_implies_missing_value
     assert_eq!(report["base_period"], "2020");
     let item = &report["items"][0];
     assert_eq!(item["current"]["value"], "27701");
-    assert!(item["previous"].is_null());
+    assert!(item["previous"]["value"].is_null());
+    assert_eq!(item["previous"]["provenance"]["kind"], "missing");
     assert_eq!(item["implied_previous"]["value"], "25720.5");
     assert_eq!(item["implied_previous"]["derived"], true);
     assert!(item["percent_change"].is_null());
@@ -196,12 +197,12 @@ async fn one_pair_answers_as_in_a_list_and_sees_every_change(backend: Backend) {
     let (status, _) = app.delete(&format!("/api/v1/observations/{id}")).await;
     assert!(status == 200 || status == 204, "delete: {status}");
     let one = ok(&app, &single("2021")).await;
-    assert!(one["items"][0]["previous"].is_null());
+    assert!(one["items"][0]["previous"]["value"].is_null());
     assert_eq!(one["items"][0]["implied_previous"]["value"], "25720.5");
 
     // Neither figure stored: still one item, with notes, not an error.
     let one = ok(&app, &single("2016")).await;
-    assert!(one["items"][0]["current"].is_null());
+    assert!(one["items"][0]["current"]["value"].is_null());
     assert!(note_mentions(&one["items"][0], "no figure"));
 }
 
@@ -248,21 +249,27 @@ async fn series_aggregate_by_measure_kind_and_transform(backend: Backend) {
     let points = series["points"].as_array().unwrap();
     assert_eq!(points[0]["period"], "2022");
     assert_eq!(points[0]["value"], "1000.5");
-    assert_eq!(points[0]["provenance"]["kind"], "aggregated");
+    assert_eq!(points[0]["provenance"]["kind"], "derived");
+    assert_eq!(points[0]["provenance"]["rule"], "sum");
+    assert_eq!(points[0]["provenance"]["from"].as_array().unwrap().len(), 4);
+    assert_eq!(points[0]["completeness"]["complete"], true);
     // 2023 has three quarters of four: not aggregated unless asked.
     assert!(points[1]["value"].is_null());
     assert_eq!(points[1]["provenance"]["kind"], "missing");
     let series = ok(&app, &format!("/api/v1/series?committee={tb}&indicator=revenue&from=2023&to=2023&allow_incomplete=true")).await;
     let point = &series["points"][0];
     assert_eq!(point["value"], "600");
-    assert_eq!(point["provenance"]["kind"], "incomplete");
+    // Flagged: three quarters cover 9 of the year's 12 months.
+    assert_eq!(point["provenance"]["kind"], "derived");
+    assert_eq!(point["completeness"]["complete"], false);
     assert_eq!(
         (
-            point["provenance"]["parts"].as_u64(),
-            point["provenance"]["expected"].as_u64()
+            point["completeness"]["present"].as_u64(),
+            point["completeness"]["expected"].as_u64()
         ),
-        (Some(3), Some(4))
+        (Some(9), Some(12))
     );
+    assert_eq!(point["completeness"]["missing"], json!(["2023-Q4"]));
 
     // A stock takes the period-end level: Q4 = 40, not 100.
     let series = ok(
@@ -447,7 +454,7 @@ async fn target_progress_is_direction_aware_and_pro_rata(backend: Backend) {
     .await;
     let item = &report["items"][0];
     assert_eq!(
-        (item["achieved"].as_str(), item["target"].as_str()),
+        (item["achieved"]["value"].as_str(), item["target"].as_str()),
         (Some("201"), Some("200"))
     );
     assert_eq!(item["percent_of_target"], "100.5");
@@ -466,12 +473,17 @@ async fn target_progress_is_direction_aware_and_pro_rata(backend: Backend) {
     assert_eq!(item["expected"], "1000");
     assert_eq!(item["pro_rata"], true);
     assert_eq!(item["percent_of_target"], "2.5"); // 100 / 4000
+    assert_eq!(item["percent_of_expected"], "10"); // 100 / 1000
     assert_eq!(item["status"], "behind");
     enter(&app, "thaibinh-business-bloc", "revenue", "2022-Q1", "1100").await;
     let item = ok(&app, path).await["items"][0].clone();
     assert_eq!(
-        (item["percent_of_target"].as_str(), item["status"].as_str()),
-        (Some("27.5"), Some("on_track"))
+        (
+            item["percent_of_target"].as_str(),
+            item["percent_of_expected"].as_str(),
+            item["status"].as_str()
+        ),
+        (Some("27.5"), Some("110"), Some("on_track"))
     );
     // A quarterly target, when one exists, is used instead of the pro-rata share.
     let quarterly = json!({"committee": "thaibinh-business-bloc", "indicator": "revenue", "period": "2022-Q1", "value": "1200"});

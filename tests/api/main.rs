@@ -11,6 +11,7 @@ mod imports;
 mod input_limits;
 mod observations;
 mod openapi;
+mod resolver;
 mod security;
 mod seed_figures;
 mod workflow;

@@ -1,0 +1,189 @@
+//! The stored figures a question needs, read once, and answered by the one
+//! rule of `domain::resolve` for every committee, indicator and period asked.
+//! Comparisons, series, target progress, checks and dashboards all ask here.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::db::indicators::IndicatorRow;
+use crate::db::observations::{candidate_figures, ObservationRow};
+use crate::db::AnyConnection;
+use crate::domain::indicator::MeasureKind;
+use crate::domain::period::PeriodCode;
+use crate::domain::resolve::{
+    candidate_periods, group_total, ratio_of, resolve, resolve_ratio, Figures, Resolved,
+    StoredFigure,
+};
+use crate::error::ApiError;
+
+static NO_FIGURES: Figures = Figures::new();
+
+/// The figures read for a question, by committee × indicator.
+pub struct Resolver {
+    /// Every indicator, to find a ratio's numerator and denominator.
+    indicators: HashMap<i64, (MeasureKind, Option<(i64, i64)>)>,
+    figures: HashMap<(i64, i64), Figures>,
+    rows: HashMap<i64, ObservationRow>,
+    allow_incomplete: bool,
+}
+
+/// The indicator ids a question about `indicators` reads: theirs and, for a
+/// ratio, its numerator's and denominator's.
+pub fn with_parts(indicators: &[&IndicatorRow]) -> Vec<i64> {
+    let mut ids: Vec<i64> = indicators
+        .iter()
+        .flat_map(|i| [Some(i.id), i.numerator_id, i.denominator_id])
+        .flatten()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The period codes whose figures may answer for any of `periods`.
+pub fn candidate_codes<'a>(periods: impl IntoIterator<Item = &'a PeriodCode>) -> Vec<String> {
+    let codes: BTreeSet<PeriodCode> = periods.into_iter().flat_map(candidate_periods).collect();
+    codes.iter().map(PeriodCode::code).collect()
+}
+
+impl Resolver {
+    /// Reads, in one query, every figure that may answer for these
+    /// committees (empty: all), indicators (with a ratio's parts) and periods.
+    pub fn load(
+        conn: &mut AnyConnection,
+        catalog: &[IndicatorRow],
+        committee_ids: &[i64],
+        indicators: &[&IndicatorRow],
+        periods: &[PeriodCode],
+        as_of: Option<chrono::NaiveDateTime>,
+        allow_incomplete: bool,
+    ) -> Result<Self, ApiError> {
+        let rows = candidate_figures(
+            conn,
+            committee_ids,
+            &with_parts(indicators),
+            &candidate_codes(periods),
+            as_of,
+        )?;
+        Ok(Self::from_rows(catalog, rows, allow_incomplete))
+    }
+
+    /// A resolver over figures already read (they must include every
+    /// candidate of the periods that will be asked).
+    pub fn from_rows(
+        catalog: &[IndicatorRow],
+        rows: impl IntoIterator<Item = ObservationRow>,
+        allow_incomplete: bool,
+    ) -> Self {
+        let indicators = catalog
+            .iter()
+            .map(|i| {
+                let parts = i.numerator_id.zip(i.denominator_id);
+                (i.id, (i.measure_kind, parts))
+            })
+            .collect();
+        let mut figures: HashMap<(i64, i64), Figures> = HashMap::new();
+        let mut by_id = HashMap::new();
+        for row in rows.into_iter().filter(|row| row.breakdown.is_total()) {
+            figures
+                .entry((row.committee_id, row.indicator_id))
+                .or_default()
+                .insert(StoredFigure {
+                    id: row.id,
+                    period: row.period_code,
+                    value: row.value,
+                    qualifier: row.qualifier,
+                    status: row.status,
+                });
+            by_id.insert(row.id, row);
+        }
+        Self {
+            indicators,
+            figures,
+            rows: by_id,
+            allow_incomplete,
+        }
+    }
+
+    fn figures(&self, committee_id: i64, indicator_id: i64) -> &Figures {
+        self.figures
+            .get(&(committee_id, indicator_id))
+            .unwrap_or(&NO_FIGURES)
+    }
+
+    fn kind(&self, indicator_id: i64) -> MeasureKind {
+        self.indicators
+            .get(&indicator_id)
+            .map(|(kind, _)| *kind)
+            .unwrap_or(MeasureKind::Ratio)
+    }
+
+    /// A ratio's numerator and denominator, when it names both.
+    fn parts(&self, indicator: &IndicatorRow) -> Option<(i64, i64)> {
+        (indicator.measure_kind == MeasureKind::Ratio)
+            .then(|| indicator.numerator_id.zip(indicator.denominator_id))
+            .flatten()
+    }
+
+    /// The value of `indicator` for one committee in `period`.
+    pub fn resolve(
+        &self,
+        committee_id: i64,
+        indicator: &IndicatorRow,
+        period: &PeriodCode,
+    ) -> Resolved {
+        let own = self.figures(committee_id, indicator.id);
+        match self.parts(indicator) {
+            Some((numerator, denominator)) => resolve_ratio(
+                period,
+                own,
+                (self.kind(numerator), self.figures(committee_id, numerator)),
+                (
+                    self.kind(denominator),
+                    self.figures(committee_id, denominator),
+                ),
+                self.allow_incomplete,
+            ),
+            None => resolve(indicator.measure_kind, period, own, self.allow_incomplete),
+        }
+    }
+
+    /// The total of `indicator` over `committees` in `period` (a ratio from
+    /// the totals of its numerator and denominator over the members that
+    /// have both), and how many members contributed.
+    pub fn resolve_group(
+        &self,
+        committee_ids: &[i64],
+        indicator: &IndicatorRow,
+        period: &PeriodCode,
+    ) -> (Resolved, usize) {
+        let Some((numerator, denominator)) = self.parts(indicator) else {
+            let members: Vec<Resolved> = committee_ids
+                .iter()
+                .map(|id| self.resolve(*id, indicator, period))
+                .collect();
+            return group_total(period, &members);
+        };
+        let part = |committee_id: i64, part_id: i64| {
+            resolve(
+                self.kind(part_id),
+                period,
+                self.figures(committee_id, part_id),
+                self.allow_incomplete,
+            )
+        };
+        let (numerators, denominators): (Vec<Resolved>, Vec<Resolved>) = committee_ids
+            .iter()
+            .map(|id| (part(*id, numerator), part(*id, denominator)))
+            .filter(|(top, bottom)| top.value.is_some() && bottom.value.is_some())
+            .unzip();
+        let (top, members) = group_total(period, &numerators);
+        let (bottom, _) = group_total(period, &denominators);
+        (ratio_of(period, &top, &bottom), members)
+    }
+
+    /// The stored row behind a value that is a stored figure (for what the
+    /// source reported with it).
+    pub fn stored_row(&self, resolved: &Resolved) -> Option<&ObservationRow> {
+        self.rows.get(&resolved.stored_id()?)
+    }
+}
