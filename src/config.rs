@@ -85,6 +85,20 @@ pub struct Config {
     /// How long a write waits for another writer's lock before it is
     /// answered 503 with `Retry-After` (`CHITIEU_DB_LOCK_WAIT_MS`, default 10 s).
     pub lock_wait: std::time::Duration,
+    /// How long one statement of a request may run on PostgreSQL before it is
+    /// cancelled and answered 503 (`CHITIEU_STATEMENT_TIMEOUT_MS`, default
+    /// 30 s; 0 means no limit). Imports, migrations and seeding have none.
+    pub statement_timeout: std::time::Duration,
+}
+
+impl Config {
+    /// The limits of each pooled database session.
+    pub fn session_limits(&self) -> crate::db::connection::SessionLimits {
+        crate::db::connection::SessionLimits {
+            lock_wait: self.lock_wait,
+            statement_timeout: self.statement_timeout,
+        }
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "chitieu.db";
@@ -158,6 +172,10 @@ impl Config {
             lock_wait: std::time::Duration::from_millis(number(
                 "CHITIEU_DB_LOCK_WAIT_MS",
                 crate::db::connection::DEFAULT_LOCK_WAIT.as_millis() as u64,
+            )?),
+            statement_timeout: std::time::Duration::from_millis(number(
+                "CHITIEU_STATEMENT_TIMEOUT_MS",
+                crate::db::connection::DEFAULT_STATEMENT_TIMEOUT.as_millis() as u64,
             )?),
             answer_cache_bytes: usize::try_from(number("CHITIEU_ANSWER_CACHE_MIB", 8)?.min(4096))?
                 * 1024

@@ -135,6 +135,10 @@ pub enum ApiError {
     /// longer than a write waits; the client should try again.
     #[error("database busy: {0}")]
     Busy(String),
+    /// Too many expensive requests at once: this one waited for its lane
+    /// longer than allowed; the client should try again.
+    #[error("overloaded: {0}")]
+    Overloaded(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -186,6 +190,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
             Self::Busy(_) => ("busy", "The database is busy with another write"),
+            Self::Overloaded(_) => ("overloaded", "Too many expensive requests at once"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -212,6 +217,10 @@ impl ApiError {
                 format!(
                     "another write held the data this request needs for too long; nothing was written, try again in {RETRY_AFTER_SECONDS} seconds"
                 ),
+                Vec::new(),
+            ),
+            Self::Overloaded(d) => (
+                format!("{d}; try again in {RETRY_AFTER_SECONDS} seconds"),
                 Vec::new(),
             ),
             Self::Internal(_) => (
@@ -257,7 +266,9 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy(_) | Self::Overloaded(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -267,11 +278,15 @@ impl ResponseError for ApiError {
             Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             Self::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
             Self::Busy(cause) => tracing::warn!(%cause, "database busy"),
+            Self::Overloaded(cause) => tracing::warn!(%cause, "expensive lane full"),
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        if matches!(self, Self::Unavailable(_) | Self::Busy(_)) {
+        if matches!(
+            self,
+            Self::Unavailable(_) | Self::Busy(_) | Self::Overloaded(_)
+        ) {
             response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
         }
         if matches!(self, Self::Unauthorized(_)) {

@@ -321,7 +321,9 @@ pub fn import(
     // A bulk write touches index pages all over the file: while it runs, this
     // connection gets a page cache sized for that, then the serving one back.
     db::connection::set_sqlite_cache_kib(conn, IMPORT_CACHE_KIB)?;
-    let result = import_rows(conn, input, options, caller, reason, progress);
+    let result = db::connection::without_statement_timeout(conn, |conn| {
+        import_rows(conn, input, options, caller, reason, progress)
+    });
     db::connection::set_sqlite_cache_kib(conn, db::connection::SQLITE_CACHE_KIB)?;
     result
 }

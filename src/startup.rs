@@ -30,7 +30,11 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, seeds (if configured) and binds. Port 0 picks a free port.
     pub fn build(config: Config) -> Result<Self, anyhow::Error> {
-        let pool = db::build_pool_with(&config.database_url, config.pool_size, config.lock_wait)?;
+        let pool = db::build_pool_with(
+            &config.database_url,
+            config.pool_size,
+            config.session_limits(),
+        )?;
         prepare_database(&pool, &config)?;
         let listener = TcpListener::bind(config.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind_addr))?;
@@ -158,6 +162,10 @@ pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server,
     let max_body = config.max_body_bytes;
     let document = openapi::document();
     let query_rules = web::Data::new(QueryRules::from_document(&document));
+    let heavy_lane = web::Data::new(routes::HeavyLane::new(
+        config.pool_size,
+        routes::HEAVY_LANE_WAIT,
+    ));
     let mut server = HttpServer::new(move || {
         let mut cors = Cors::default()
             .allowed_methods(["GET", "POST", "PUT", "DELETE"])
@@ -184,6 +192,7 @@ pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server,
             .app_data(answers.clone())
             .app_data(auth.clone())
             .app_data(query_rules.clone())
+            .app_data(heavy_lane.clone())
             .app_data(shared_config.clone())
             .app_data(
                 web::JsonConfig::default()

@@ -35,19 +35,25 @@ impl AnyConnection {
     /// ourselves: the derived `establish` tries PostgreSQL, hides its error,
     /// then treats any string as an SQLite file name.
     pub fn open(url: &DatabaseUrl) -> ConnectionResult<Self> {
-        Self::open_with(url, DEFAULT_LOCK_WAIT)
+        Self::open_with(url, SessionLimits::default())
     }
 
-    /// Opens a connection whose writes wait at most `lock_wait` for a lock
-    /// another writer holds, then fail (answered 503 with `Retry-After`).
-    pub fn open_with(url: &DatabaseUrl, lock_wait: Duration) -> ConnectionResult<Self> {
-        let lock_wait_ms = lock_wait.as_millis().max(1);
+    /// Opens a connection whose writes wait at most `limits.lock_wait` for a
+    /// lock another writer holds, then fail (answered 503 with `Retry-After`),
+    /// and whose statements run at most `limits.statement_timeout`
+    /// (PostgreSQL; SQLite work is bounded by the expensive lane instead).
+    pub fn open_with(url: &DatabaseUrl, limits: SessionLimits) -> ConnectionResult<Self> {
+        let lock_wait_ms = limits.lock_wait.as_millis().max(1);
+        let statement_ms = limits.statement_timeout.as_millis();
         match url {
             DatabaseUrl::Postgres(url) => {
                 let mut conn = diesel::PgConnection::establish(url)?;
-                // Without it a write waiting on a row lock waits for ever.
-                conn.batch_execute(&format!("SET lock_timeout = {lock_wait_ms}"))
-                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                // Without them a write waiting on a row lock, or a runaway
+                // query, would hold its connection for ever.
+                conn.batch_execute(&format!(
+                    "SET lock_timeout = {lock_wait_ms}; SET statement_timeout = {statement_ms}"
+                ))
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(Self::Postgres(conn))
             }
             DatabaseUrl::Sqlite(path) => {
@@ -120,6 +126,48 @@ const TRUST_RECENTLY_USED: Duration = Duration::from_secs(1);
 /// otherwise (`CHITIEU_DB_LOCK_WAIT_MS`).
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
 
+/// How long one statement of a request may run on PostgreSQL (0: no limit).
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What one database session may wait for and spend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    pub lock_wait: Duration,
+    pub statement_timeout: Duration,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self {
+            lock_wait: DEFAULT_LOCK_WAIT,
+            statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
+        }
+    }
+}
+
+/// Runs `work` with no statement timeout (imports, migrations and seeding are
+/// long by nature and bounded otherwise); the session's own comes back after.
+pub fn without_statement_timeout<T, E>(
+    conn: &mut AnyConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    if conn.backend() != BackendKind::Postgres {
+        return work(conn);
+    }
+    let previous = diesel::sql_query("SELECT current_setting('statement_timeout') AS setting")
+        .get_result::<Setting>(conn)?
+        .setting;
+    conn.batch_execute("SET statement_timeout = 0")?;
+    let result = work(conn);
+    diesel::sql_query("SELECT set_config('statement_timeout', $1, false)")
+        .bind::<diesel::sql_types::Text, _>(previous)
+        .execute(conn)?;
+    result
+}
+
 /// Page cache of each SQLite connection (KiB), see [`AnyConnection::open`].
 pub const SQLITE_CACHE_KIB: i64 = 1024;
 
@@ -137,7 +185,7 @@ pub fn set_sqlite_cache_kib(conn: &mut AnyConnection, kib: i64) -> QueryResult<(
 #[derive(Debug, Clone)]
 pub struct AnyConnectionManager {
     url: DatabaseUrl,
-    lock_wait: Duration,
+    limits: SessionLimits,
 }
 
 impl ManageConnection for AnyConnectionManager {
@@ -145,7 +193,7 @@ impl ManageConnection for AnyConnectionManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<PoolConnection, Self::Error> {
-        let conn = AnyConnection::open_with(&self.url, self.lock_wait)
+        let conn = AnyConnection::open_with(&self.url, self.limits)
             .map_err(diesel::r2d2::Error::ConnectionError)?;
         Ok(PoolConnection {
             conn,
@@ -172,17 +220,17 @@ impl ManageConnection for AnyConnectionManager {
 /// Builds the pool. Connections are opened lazily except the first, so a bad
 /// URL fails at start with the database's own message.
 pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, anyhow::Error> {
-    build_pool_with(url, max_size, DEFAULT_LOCK_WAIT)
+    build_pool_with(url, max_size, SessionLimits::default())
 }
 
-/// Builds the pool; its connections' writes wait at most `lock_wait` for a lock.
+/// Builds the pool; its connections follow `limits`.
 pub fn build_pool_with(
     url: &DatabaseUrl,
     max_size: u32,
-    lock_wait: Duration,
+    limits: SessionLimits,
 ) -> Result<Pool, anyhow::Error> {
     // Opening once by hand surfaces the real error (r2d2 only says "timed out").
-    AnyConnection::open_with(url, lock_wait)
+    AnyConnection::open_with(url, limits)
         .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", url.redacted()))?;
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
@@ -190,7 +238,7 @@ pub fn build_pool_with(
         .connection_timeout(Duration::from_secs(10))
         .build(AnyConnectionManager {
             url: url.clone(),
-            lock_wait,
+            limits,
         })?;
     Ok(pool)
 }
@@ -235,7 +283,7 @@ pub fn with_startup_lock<T>(
             .setting;
         conn.batch_execute("SET lock_timeout = 0")?;
         conn.batch_execute(&format!("SELECT pg_advisory_lock({STARTUP_LOCK_KEY})"))?;
-        let result = work(conn);
+        let result = without_statement_timeout(conn, work);
         conn.batch_execute(&format!("SELECT pg_advisory_unlock({STARTUP_LOCK_KEY})"))?;
         diesel::sql_query("SELECT set_config('lock_timeout', $1, false)")
             .bind::<diesel::sql_types::Text, _>(lock_wait)

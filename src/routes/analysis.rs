@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::answer_cache::{answer, AnswerCache};
-use super::with_conn;
+use super::{with_conn, with_heavy_conn};
 use crate::analysis::catalog::Catalog;
 use crate::analysis::checks::{run_checks, Check};
 use crate::analysis::comparisons::{
@@ -106,6 +106,7 @@ pub struct ComparisonReport {
         (status = 400, description = "Missing or malformed parameters, or a period without a base period", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown committee, group or indicator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -219,6 +220,7 @@ pub struct SeriesQuery {
         (status = 404, description = "Unknown committee, group or indicator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A transform or total that makes no sense for the indicator (e.g. summing a ratio)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -226,6 +228,7 @@ pub struct SeriesQuery {
 pub async fn series(
     _: Reader,
     pool: web::Data<Pool>,
+    lane: web::Data<super::HeavyLane>,
     query: web::Query<SeriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
@@ -246,7 +249,7 @@ pub async fn series(
             "a series has one indicator: values of different indicators (and units) are never added",
         ));
     }
-    let series = with_conn(&pool, move |conn| {
+    let series = with_heavy_conn(&pool, &lane, move |conn| {
         let mut catalog = Catalog::load(conn)?;
         let committees = catalog.committees_or_group(
             conn,
@@ -313,6 +316,7 @@ pub struct CheckReport {
         (status = 400, description = "Malformed parameters", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown committee", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -320,12 +324,13 @@ pub struct CheckReport {
 pub async fn checks(
     _: Reader,
     pool: web::Data<Pool>,
+    lane: web::Data<super::HeavyLane>,
     query: web::Query<CheckQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let period = period_param("period", query.period.as_deref())?;
     let include_consistent = query.include_consistent.unwrap_or(false);
-    let report = with_conn(&pool, move |conn| {
+    let report = with_heavy_conn(&pool, &lane, move |conn| {
         let mut catalog = Catalog::load(conn)?;
         let committee_ids: Vec<i64> = match query.committee.as_deref() {
             Some(raw) => catalog
@@ -400,6 +405,7 @@ pub struct ProgressReport {
         (status = 400, description = "Malformed parameters", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown committee or indicator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -490,6 +496,7 @@ pub struct Dashboard {
         (status = 400, description = "Missing or malformed period", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown committee", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]

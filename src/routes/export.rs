@@ -229,6 +229,8 @@ fn export_failed(error: TabularError) -> ApiError {
 
 /// The stream's state between chunks.
 struct Export {
+    /// The export's place in the expensive lane, until its last byte.
+    _lane: tokio::sync::OwnedSemaphorePermit,
     pool: web::Data<Pool>,
     filter: std::sync::Arc<ObservationFilter>,
     headers: Vec<&'static str>,
@@ -287,10 +289,12 @@ impl Export {
 /// Every figure matching `filter` (as known at `as_of`, if given) as a file.
 pub async fn export(
     pool: web::Data<Pool>,
+    lane: web::Data<super::HeavyLane>,
     filter: ObservationFilter,
     as_of: Option<NaiveDateTime>,
     format: Format,
 ) -> Result<HttpResponse, ApiError> {
+    let permit = lane.enter().await?;
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type()).insert_header((
         header::CONTENT_DISPOSITION,
@@ -318,6 +322,7 @@ pub async fn export(
         .await?
     };
     let export = Export {
+        _lane: permit,
         pool,
         filter,
         headers: headers(),

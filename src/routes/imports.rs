@@ -64,6 +64,7 @@ pub struct ImportProblem {
         (status = 422, description = "Rows were rejected (atomic import): nothing was written; every rejected row is listed", body = ImportProblem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["editor", "admin"]))
 )]
@@ -71,6 +72,7 @@ pub struct ImportProblem {
 pub async fn create_import(
     Editor(caller): Editor,
     pool: web::Data<Pool>,
+    lane: web::Data<super::HeavyLane>,
     config: web::Data<Config>,
     request: HttpRequest,
     query: web::Query<ImportQuery>,
@@ -138,7 +140,7 @@ pub async fn create_import(
         locale: query.locale.unwrap_or_default(),
     };
     let reason = query.reason.clone();
-    let summary = super::with_conn(&pool, move |conn| {
+    let summary = super::with_heavy_conn(&pool, &lane, move |conn| {
         Ok(import(
             conn,
             file,

@@ -67,6 +67,58 @@ where
     .await?
 }
 
+/// The lane of expensive requests: exports, `as_of` lists, checks, series and
+/// imports. At most half the pool's connections serve them at once, so that
+/// cheap requests (a figure, a comparison, a dashboard) always find one; a
+/// request that cannot enter the lane in time is answered 503 with
+/// `Retry-After` instead of waiting without a deadline.
+pub struct HeavyLane {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+}
+
+/// How long an expensive request waits for the lane before a 503.
+pub const HEAVY_LANE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl HeavyLane {
+    pub fn new(pool_size: u32, wait: std::time::Duration) -> Self {
+        Self {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                (pool_size as usize / 2).max(1),
+            )),
+            wait,
+        }
+    }
+
+    /// A place in the lane, held until dropped (a streamed export keeps it
+    /// until its last byte).
+    pub async fn enter(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                ApiError::Overloaded(format!(
+                    "as many expensive requests (exports, as-of lists, checks, series, imports) as the server runs at once are in progress; this one waited {} s",
+                    self.wait.as_secs()
+                ))
+            })?
+            .map_err(|e| ApiError::Internal(e.into()))
+    }
+}
+
+/// [`with_conn`] inside the expensive lane.
+pub async fn with_heavy_conn<T, F>(
+    pool: &web::Data<Pool>,
+    lane: &web::Data<HeavyLane>,
+    work: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    let _permit = lane.enter().await?;
+    with_conn(pool, work).await
+}
+
 pub const DEFAULT_PAGE_SIZE: i64 = 100;
 pub const MAX_PAGE_SIZE: i64 = 1000;
 
@@ -163,4 +215,31 @@ pub fn as_of_param(raw: Option<&str>) -> Result<Option<chrono::NaiveDateTime>, A
         "invalid_timestamp",
         format!("{raw:?} is not a timestamp: use RFC 3339 (2026-11-22T08:30:00+07:00), a UTC time (2026-11-22T01:30:00) or a date"),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::ResponseError;
+
+    #[actix_web::test]
+    async fn the_expensive_lane_refuses_what_cannot_enter_in_time() {
+        // A pool of 4 keeps 2 connections out of the lane.
+        let lane = HeavyLane::new(4, std::time::Duration::from_millis(50));
+        let first = lane.enter().await.expect("a place");
+        let second = lane.enter().await.expect("a place");
+        let refused = lane.enter().await.expect_err("the lane is full");
+        assert_eq!(refused.status_code().as_u16(), 503);
+        let response = refused.error_response();
+        assert_eq!(
+            response.headers().get("retry-after").map(|v| v.as_bytes()),
+            Some(&b"5"[..])
+        );
+        drop(first);
+        let third = lane.enter().await.expect("a place again");
+        drop((second, third));
+        // A pool of one still has a lane.
+        let lane = HeavyLane::new(1, std::time::Duration::from_millis(50));
+        assert!(lane.enter().await.is_ok());
+    }
 }

@@ -453,6 +453,7 @@ fn load(conn: &mut db::AnyConnection, id: i64) -> Result<Observation, ApiError> 
             )),
         (status = 400, description = "A bad filter", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -460,6 +461,7 @@ fn load(conn: &mut db::AnyConnection, id: i64) -> Result<Observation, ApiError> 
 pub async fn list_observations(
     _: Reader,
     pool: web::Data<Pool>,
+    lane: web::Data<super::HeavyLane>,
     request: HttpRequest,
     query: web::Query<ObservationQuery>,
     page: web::Query<PageParams>,
@@ -469,9 +471,14 @@ pub async fn list_observations(
     let export = super::export::export_format(&request, query.format.as_deref())?;
     let filter = query.into_filter()?;
     if let Some(format) = export {
-        return super::export::export(pool, filter, as_of, format).await;
+        return super::export::export(pool, lane, filter, as_of, format).await;
     }
     let (limit, offset) = page.into_inner().resolve()?;
+    // A list as known at a past moment is rebuilt from the history: expensive.
+    let _lane = match as_of {
+        Some(_) => Some(lane.enter().await?),
+        None => None,
+    };
     let page = with_conn(&pool, move |conn| {
         let (records, total) = match as_of {
             None => db::observations::list(conn, &filter, limit, offset)?,
@@ -507,6 +514,7 @@ pub async fn list_observations(
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["editor", "admin"]))
 )]
@@ -561,6 +569,7 @@ pub async fn create_observation(
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["editor", "admin"]))
 )]
@@ -658,6 +667,7 @@ fn summarise(written: &[Written]) -> BatchSummary {
         (status = 404, description = "No such figure (or it was deleted)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -690,6 +700,7 @@ pub async fn get_observation(
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["editor", "admin"]))
 )]
@@ -755,6 +766,7 @@ pub async fn update_observation(
         (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["editor", "admin"]))
 )]
@@ -808,6 +820,7 @@ pub async fn delete_observation(
         (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]

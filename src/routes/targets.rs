@@ -124,6 +124,7 @@ impl From<TargetRevisionRow> for TargetRevision {
         (status = 200, description = "One page of targets", body = Page<Target>),
         (status = 400, description = "A bad filter", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -185,6 +186,7 @@ pub async fn list_targets(
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["editor", "admin"]))
 )]
@@ -233,6 +235,7 @@ pub async fn upsert_target(
         (status = 404, description = "No such target", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -261,6 +264,7 @@ pub async fn get_target(
         (status = 404, description = "No such target", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]

@@ -147,6 +147,7 @@ pub fn test_config(database_url: &str) -> Config {
         public_read: true,
         cors_origins: vec!["https://dashboard.example".into()],
         lock_wait: std::time::Duration::from_secs(10),
+        statement_timeout: std::time::Duration::from_secs(30),
     }
 }
 
