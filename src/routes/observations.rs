@@ -182,6 +182,7 @@ impl ObservationQuery {
                     })
                 })
                 .transpose()?,
+            as_of: super::as_of_param(self.as_of.as_deref())?,
         })
     }
 }
@@ -461,18 +462,14 @@ pub async fn list_observations(
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let as_of = super::as_of_param(query.as_of.as_deref())?;
     let export = super::export::export_format(&request, query.format.as_deref())?;
     let filter = query.into_filter()?;
     if let Some(format) = export {
-        return super::export::export(pool, filter, as_of, format).await;
+        return super::export::export(pool, filter, format).await;
     }
     let (limit, offset) = page.into_inner().resolve()?;
     let page = with_conn(&pool, move |conn| {
-        let (records, total) = match as_of {
-            None => db::observations::list(conn, &filter, limit, offset)?,
-            Some(at) => db::observations::list_as_of(conn, &filter, at, limit, offset)?,
-        };
+        let (records, total) = db::observations::list(conn, &filter, limit, offset)?;
         let items = records
             .into_iter()
             .map(Observation::try_from)

@@ -5,6 +5,7 @@ mod helpers;
 mod analysis;
 mod bad_input;
 mod committees;
+mod history;
 mod imports;
 mod observations;
 mod openapi;
