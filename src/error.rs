@@ -271,15 +271,18 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => Self::NotFound("not found".into()),
+            // The database's message names its constraints and tables: it is
+            // logged, and the client gets a message of its own.
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                Self::conflict(format!(
-                    "a record with the same key already exists ({})",
-                    info.message()
-                ))
+                tracing::info!(cause = info.message(), "refused as a duplicate");
+                Self::conflict(
+                    "a record with the same key already exists, or was written at the same moment; read it again and retry",
+                )
             }
-            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => Self::conflict(
-                format!("other records still refer to this one ({})", info.message()),
-            ),
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                tracing::info!(cause = info.message(), "refused: still referred to");
+                Self::conflict("other records still refer to this one")
+            }
             Error::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,

@@ -698,6 +698,7 @@ pub fn write_many(
         let mut committee_ids: Vec<i64> = items.iter().map(|i| i.key.committee_id).collect();
         committee_ids.sort_unstable();
         committee_ids.dedup();
+        super::serialise_committee_writes(conn, committee_ids.iter().copied())?;
         let active_locks = locks::active(conn, &committee_ids)?;
         let locked: Vec<(usize, LockRow)> = items
             .iter()
@@ -764,6 +765,11 @@ fn row_for_change(
     id: i64,
     expected_revision: Option<i32>,
 ) -> Result<ObservationRow, WriteError> {
+    let committee_id = find_row(conn, id)?
+        .ok_or(WriteError::NotFound)?
+        .committee_id;
+    super::serialise_committee_writes(conn, [committee_id])?;
+    // Read again, now that no one else writes this committee's figures.
     let existing = find_row(conn, id)?
         .filter(|row| row.deleted_at.is_none())
         .ok_or(WriteError::NotFound)?;

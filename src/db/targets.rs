@@ -163,6 +163,7 @@ pub fn upsert(
     author: Author<'_>,
 ) -> QueryResult<Written> {
     write_transaction(conn, |conn| {
+        super::serialise_committee_writes(conn, [target.committee_id])?;
         let at = super::now();
         let existing: Option<TargetRow> = targets::table
             .filter(targets::committee_id.eq(target.committee_id))

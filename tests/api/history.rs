@@ -211,4 +211,102 @@ async fn as_of_pages_equal_the_history_rebuilt_figure_by_figure(backend: Backend
     assert_eq!(exported, expected);
 }
 
-crate::both_backends!(as_of_pages_equal_the_history_rebuilt_figure_by_figure);
+/// Writers of each kind sent at once at the same figure.
+const WRITERS_PER_KIND: usize = 6;
+
+/// What a concurrent write answered: its status and body.
+async fn answer(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+async fn concurrent_writers_of_one_figure_keep_its_history_exact(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let figure = |value: usize| json!({"committee": "hanam-business-bloc", "indicator": "revenue", "period": "2022", "value": value.to_string()});
+    let (status, created) = app.post_json("/api/v1/observations", &figure(0)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+
+    // Every writer sets a value of its own, so every write is a revision.
+    let mut writes = Vec::new();
+    for n in 0..WRITERS_PER_KIND {
+        let put = app
+            .client
+            .put(app.url(&format!("/api/v1/observations/{id}")))
+            .json(&json!({"value": (100 + n).to_string()}));
+        let upsert = app
+            .client
+            .post(app.url("/api/v1/observations?mode=upsert"))
+            .json(&figure(200 + n));
+        let batch = app
+            .client
+            .post(app.url("/api/v1/observations/batch?mode=upsert"))
+            .json(&json!({"observations": [figure(300 + n)]}));
+        let import = app
+            .client
+            .post(app.url("/api/v1/imports"))
+            .header("content-type", "text/csv")
+            .body(format!(
+                "committee,indicator,period,value\nhanam-business-bloc,revenue,2022,{}\n",
+                400 + n
+            ));
+        for request in [put, upsert, batch, import] {
+            writes.push(async move { answer(request.send().await.unwrap()).await });
+        }
+    }
+    let answers = futures_util::future::join_all(writes).await;
+    for (status, body) in &answers {
+        assert!(*status < 300, "{status} {body}");
+    }
+
+    let (status, revisions) = app
+        .get_json(&format!("/api/v1/observations/{id}/revisions"))
+        .await;
+    assert_eq!(status, 200, "{revisions}");
+    let revisions = revisions.as_array().unwrap();
+    assert_eq!(revisions.len(), 1 + answers.len(), "{revisions:#?}");
+    for (n, revision) in revisions.iter().enumerate() {
+        assert_eq!(revision["revision"], n as i64 + 1, "{revisions:#?}");
+        if n > 0 {
+            // Each revision replaced the value the one before it left.
+            assert_eq!(
+                revision["previous_value"],
+                revisions[n - 1]["value"],
+                "{revisions:#?}"
+            );
+        }
+    }
+    let (_, now) = app.get_json(&format!("/api/v1/observations/{id}")).await;
+    assert_eq!(now["value"], revisions[revisions.len() - 1]["value"]);
+    assert_eq!(now["revision"], revisions.len() as i64);
+}
+
+/// Two writers creating the same new figure at once: one creates it, the
+/// other is told it exists (409), in words of its own.
+async fn concurrent_creations_of_one_figure_are_one_figure(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let figure = json!({"committee": "hanam-business-bloc", "indicator": "revenue", "period": "2023", "value": "1"});
+    let creations = (0..WRITERS_PER_KIND).map(|_| {
+        let request = app
+            .client
+            .post(app.url("/api/v1/observations"))
+            .json(&figure);
+        async move { answer(request.send().await.unwrap()).await }
+    });
+    let answers = futures_util::future::join_all(creations).await;
+    let created = answers.iter().filter(|(status, _)| *status == 201).count();
+    assert_eq!(created, 1, "{answers:?}");
+    for (status, body) in &answers {
+        assert!(*status == 201 || *status == 409, "{status} {body}");
+        assert!(
+            !body.contains("_key") && !body.contains("constraint"),
+            "{body}"
+        );
+    }
+}
+
+crate::both_backends!(
+    as_of_pages_equal_the_history_rebuilt_figure_by_figure,
+    concurrent_writers_of_one_figure_keep_its_history_exact,
+    concurrent_creations_of_one_figure_are_one_figure,
+);
