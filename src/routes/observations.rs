@@ -219,8 +219,10 @@ impl From<Mode> for WriteMode {
 #[serde(deny_unknown_fields)]
 pub struct BatchInput {
     /// Up to 5000 figures.
+    // Kept as JSON text, each item read on its own below: through a
+    // `serde_json::Value` an object could pass for a number (see ExactDecimal).
     #[schema(value_type = Vec<ObservationInput>)]
-    pub observations: Vec<serde_json::Value>,
+    pub observations: Vec<Box<serde_json::value::RawValue>>,
     /// Why these figures are entered; kept in every revision.
     #[serde(default)]
     pub reason: Option<String>,
@@ -579,7 +581,7 @@ pub async fn create_observations_batch(
     let mut errors = Vec::new();
     let mut inputs = Vec::with_capacity(observations.len());
     for (index, item) in observations.into_iter().enumerate() {
-        match serde_json::from_value::<ObservationInput>(item) {
+        match serde_json::from_str::<ObservationInput>(item.get()) {
             Ok(input) => inputs.push(input),
             Err(e) => {
                 errors.push(FieldError::new("observation", "invalid_item", e.to_string()).at(index))

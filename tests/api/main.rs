@@ -7,6 +7,7 @@ mod bad_input;
 mod committees;
 mod history;
 mod imports;
+mod input_rules;
 mod observations;
 mod openapi;
 mod security;
