@@ -41,6 +41,23 @@ impl FieldError {
         }
     }
 
+    /// A free text that breaks the rule for its field (see [`crate::domain::text`]).
+    pub fn text(field: impl Into<String>, invalid: crate::domain::text::InvalidText) -> Self {
+        Self::new(field, invalid.code(), invalid.to_string())
+    }
+
+    /// Checks an optional free text; `Err` names the field.
+    pub fn check_text(
+        field: &str,
+        text: Option<&str>,
+        rule: crate::domain::text::TextRule,
+    ) -> Result<(), Self> {
+        match text {
+            Some(text) => crate::domain::text::check(text, rule).map_err(|e| Self::text(field, e)),
+            None => Ok(()),
+        }
+    }
+
     pub fn at(mut self, index: usize) -> Self {
         self.index = Some(index);
         self

@@ -14,6 +14,7 @@ pub mod observation;
 pub mod period;
 pub mod role;
 pub mod series;
+pub mod text;
 pub mod value;
 
 pub use text_enum::UnknownVariant;

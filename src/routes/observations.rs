@@ -17,6 +17,7 @@ use crate::domain::breakdown::Breakdown;
 use crate::domain::code::{CommitteeCode, IndicatorCode};
 use crate::domain::indicator::Unit;
 use crate::domain::period::{Frequency, PeriodCode};
+use crate::domain::text;
 use crate::domain::value::{ExactDecimal, ObservationStatus, Qualifier};
 use crate::error::{ApiError, FieldError, LockProblem};
 use crate::ingest::{self, ObservationInput, ReferenceData, StateInput};
@@ -577,6 +578,9 @@ pub async fn create_observations_batch(
             "the batch has no figures",
         )]));
     }
+    // Checked once here; the reason is copied into every item's revision.
+    FieldError::check_text("reason", reason.as_deref(), text::REASON)
+        .map_err(|e| ApiError::validation(vec![e]))?;
     // Each item is read on its own so that a wrong type is reported with its index.
     let mut errors = Vec::new();
     let mut inputs = Vec::with_capacity(observations.len());
@@ -682,6 +686,8 @@ pub async fn update_observation(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
+    FieldError::check_text("reason", input.reason.as_deref(), text::REASON)
+        .map_err(|e| ApiError::validation(vec![e]))?;
     let caller = crate::auth::caller(&request);
     let expected_revision = if_match(&request);
     let observation = with_conn(&pool, move |conn| {
@@ -743,16 +749,8 @@ pub async fn delete_observation(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let reason = params.into_inner().reason;
-    if reason
-        .as_deref()
-        .is_some_and(|r| r.chars().count() > ingest::MAX_REASON_CHARS)
-    {
-        return Err(ApiError::invalid_parameter(
-            "reason",
-            "too_long",
-            format!("at most {} characters", ingest::MAX_REASON_CHARS),
-        ));
-    }
+    FieldError::check_text("reason", reason.as_deref(), text::REASON)
+        .map_err(|e| ApiError::validation(vec![e]))?;
     let caller = crate::auth::caller(&request);
     let expected_revision = if_match(&request);
     with_conn(&pool, move |conn| {
