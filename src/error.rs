@@ -41,6 +41,23 @@ impl FieldError {
         }
     }
 
+    /// A free text that breaks the rule for its field (see [`crate::domain::text`]).
+    pub fn text(field: impl Into<String>, invalid: crate::domain::text::InvalidText) -> Self {
+        Self::new(field, invalid.code(), invalid.to_string())
+    }
+
+    /// Checks an optional free text; `Err` names the field.
+    pub fn check_text(
+        field: &str,
+        text: Option<&str>,
+        rule: crate::domain::text::TextRule,
+    ) -> Result<(), Self> {
+        match text {
+            Some(text) => crate::domain::text::check(text, rule).map_err(|e| Self::text(field, e)),
+            None => Ok(()),
+        }
+    }
+
     pub fn at(mut self, index: usize) -> Self {
         self.index = Some(index);
         self
@@ -301,15 +318,18 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => Self::NotFound("not found".into()),
+            // The database's message names its constraints and tables: it is
+            // logged, and the client gets a message of its own.
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                Self::conflict(format!(
-                    "a record with the same key already exists ({})",
-                    info.message()
-                ))
+                tracing::info!(cause = info.message(), "refused as a duplicate");
+                Self::conflict(
+                    "a record with the same key already exists, or was written at the same moment; read it again and retry",
+                )
             }
-            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => Self::conflict(
-                format!("other records still refer to this one ({})", info.message()),
-            ),
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                tracing::info!(cause = info.message(), "refused: still referred to");
+                Self::conflict("other records still refer to this one")
+            }
             Error::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,

@@ -16,13 +16,9 @@ use crate::domain::code::{CommitteeCode, IndicatorCode, SourceCode};
 use crate::domain::indicator::Unit;
 use crate::domain::observation::check_value_for_unit;
 use crate::domain::period::PeriodCode;
+use crate::domain::text::{self, TextRule};
 use crate::domain::value::{rescale, ExactDecimal, ObservationStatus, Qualifier};
 use crate::error::FieldError;
-
-/// Longest source quote we keep.
-pub const MAX_QUOTE_CHARS: usize = 4000;
-/// Longest free-text reason for a change.
-pub const MAX_REASON_CHARS: usize = 1000;
 
 /// A figure as a client sends it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -184,15 +180,16 @@ fn resolve<C: std::fmt::Display, T>(
     }
 }
 
+/// A free text checked by the rule of its field, trimmed; none if empty.
 fn check_text(
     problems: &mut Problems,
     field: &str,
     text: Option<&str>,
-    max: usize,
+    rule: TextRule,
 ) -> Option<String> {
     let text = text.map(str::trim).filter(|t| !t.is_empty())?;
-    if text.chars().count() > max {
-        problems.add(field, "too_long", format!("at most {max} characters"));
+    if let Err(invalid) = text::check(text, rule) {
+        problems.add(field, invalid.code(), invalid.to_string());
         return None;
     }
     Some(text.to_owned())
@@ -286,12 +283,7 @@ fn validate_state(
                 refs.source_id(c)
             })
         });
-    let source_quote = check_text(
-        problems,
-        "source_quote",
-        input.source_quote,
-        MAX_QUOTE_CHARS,
-    );
+    let source_quote = check_text(problems, "source_quote", input.source_quote, text::QUOTE);
     Some(ObservationState {
         value,
         status: input.status.unwrap_or(ObservationStatus::Normal),
@@ -357,7 +349,7 @@ pub fn validate_observation(
         &mut problems,
         "reason",
         input.reason.as_deref(),
-        MAX_REASON_CHARS,
+        text::REASON,
     );
     match (committee_id, indicator, period, breakdown, state) {
         (Some(committee_id), Some(indicator), Some(period), Some(breakdown), Some(state))
@@ -499,19 +491,19 @@ pub fn validate_target(
         &mut problems,
         "assigned_by",
         input.assigned_by.as_deref(),
-        300,
+        text::NAME,
     );
     let source_quote = check_text(
         &mut problems,
         "source_quote",
         input.source_quote.as_deref(),
-        MAX_QUOTE_CHARS,
+        text::QUOTE,
     );
     check_text(
         &mut problems,
         "reason",
         input.reason.as_deref(),
-        MAX_REASON_CHARS,
+        text::REASON,
     );
     match (committee_id, indicator, period) {
         (Some(committee_id), Some(indicator), Some(period)) if problems.errors.is_empty() => {

@@ -294,6 +294,47 @@ pub fn with_startup_lock<T>(
     }
 }
 
+/// First key of the PostgreSQL advisory locks that serialise the writes of
+/// one committee's figures and targets (the second is the committee id).
+/// Two-key advisory locks never conflict with the one-key start-up lock.
+const COMMITTEE_WRITE_LOCK_CLASS: i32 = 0x6368; // "ch"
+
+/// Makes the rest of the current write transaction the only one writing
+/// figures or targets of these committees, until it ends.
+///
+/// Every write of a figure or target reads what it replaces (the revision
+/// number, the previous value, whether the figure exists) and then writes.
+/// On PostgreSQL two such transactions otherwise read the same state: both
+/// claim the same previous value, or the same next revision number, or both
+/// create the figure. A transaction-level advisory lock per committee, taken
+/// in ascending id order (so no two writers wait on each other in a
+/// circle), makes the second wait until the first commits; under READ
+/// COMMITTED each statement after the lock then sees what the first wrote.
+/// A lock per committee rather than per figure keeps a 5000-item batch or a
+/// million-row import to a handful of locks. SQLite needs nothing: its
+/// write transactions begin IMMEDIATE, one at a time.
+pub fn serialise_committee_writes(
+    conn: &mut AnyConnection,
+    committee_ids: impl IntoIterator<Item = i64>,
+) -> QueryResult<()> {
+    if conn.backend() == BackendKind::Sqlite {
+        return Ok(());
+    }
+    let mut ids: Vec<i64> = committee_ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        // Ids beyond i32 share a lock with another committee: harmless, as a
+        // shared lock only makes two writers take turns.
+        let key = id as i32;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind::<diesel::sql_types::Integer, _>(COMMITTEE_WRITE_LOCK_CLASS)
+            .bind::<diesel::sql_types::Integer, _>(key)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Runs `work` in a transaction meant to write.
 ///
 /// On SQLite it starts with `BEGIN IMMEDIATE`: a deferred transaction that

@@ -271,6 +271,17 @@ pub fn classify(
     if staged == 0 {
         return Ok(Classified::default());
     }
+    // From here on no one else writes the figures of these committees, so
+    // what is read below (which figures exist, their values and revisions)
+    // is what the merge replaces.
+    // (SQLite writers take turns anyway: spare it a pass over the rows.)
+    if backend == BackendKind::Postgres {
+        let committees: Vec<i64> = import_staging::table
+            .select(import_staging::committee_id)
+            .distinct()
+            .load(conn)?;
+        super::serialise_committee_writes(conn, committees)?;
+    }
     // The stored figures the rows name (none to look for in an empty table).
     let mut existing = 0;
     if found(conn, "SELECT EXISTS (SELECT 1 FROM observations) AS found")? {

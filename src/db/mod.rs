@@ -14,8 +14,8 @@ pub mod targets;
 pub mod tokens;
 
 pub use connection::{
-    build_pool, build_pool_with, run_migrations, with_startup_lock, write_transaction,
-    AnyConnection, BackendKind, Pool, PoolConnection, PooledConnection,
+    build_pool, build_pool_with, run_migrations, serialise_committee_writes, with_startup_lock,
+    write_transaction, AnyConnection, BackendKind, Pool, PoolConnection, PooledConnection,
 };
 
 /// The current time as stored: UTC, microsecond precision on both backends.

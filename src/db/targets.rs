@@ -166,6 +166,7 @@ pub fn upsert(
     author: Author<'_>,
 ) -> Result<Written, WriteError> {
     write_transaction(conn, |conn| {
+        super::serialise_committee_writes(conn, [target.committee_id])?;
         if let Some(lock) = super::locks::active(conn, &[target.committee_id])?
             .into_iter()
             .find(|lock| lock.covers(&target.period))

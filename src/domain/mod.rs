@@ -15,6 +15,7 @@ pub mod period;
 pub mod resolve;
 pub mod role;
 pub mod series;
+pub mod text;
 pub mod value;
 
 pub use text_enum::UnknownVariant;

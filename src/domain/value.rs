@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
 text_enum! {
@@ -114,53 +114,37 @@ impl fmt::Display for ExactDecimal {
     }
 }
 
-/// serde_json's private key for an arbitrary-precision number inside a map.
-const SERDE_JSON_NUMBER_TOKEN: &str = "$serde_json::private::Number";
-
-struct ExactDecimalVisitor;
-
-impl<'de> Visitor<'de> for ExactDecimalVisitor {
-    type Value = ExactDecimal;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a decimal number, as a JSON number or a string such as \"975.9\"")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        parse_decimal(v).map(ExactDecimal).map_err(E::custom)
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(ExactDecimal(Decimal::from(v)))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(ExactDecimal(Decimal::from(v)))
-    }
-
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
-        Decimal::try_from_i128_with_scale(v, 0)
-            .map(ExactDecimal)
-            .map_err(|_| E::custom("the number is out of range (at most 28 digits)"))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        // arbitrary_precision hands a JSON number over as {TOKEN: "digits"}.
-        match map.next_key::<String>()? {
-            Some(key) if key == SERDE_JSON_NUMBER_TOKEN => {
-                let text: String = map.next_value()?;
-                parse_decimal(&text)
+impl<'de> Deserialize<'de> for ExactDecimal {
+    /// Reads the value's JSON text as written: a number keeps every digit,
+    /// and nothing but a number or a string is a decimal.
+    ///
+    /// Not a visitor: with serde_json's `arbitrary_precision` a number
+    /// reaches a visitor as a one-entry map under a private key, and an
+    /// object a client writes with that key (`{"$serde_json::private::Number":
+    /// "1"}`) would pass for a number.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'"') => {
+                let string: String = serde_json::from_str(text).map_err(de::Error::custom)?;
+                parse_decimal(&string)
                     .map(ExactDecimal)
                     .map_err(de::Error::custom)
             }
-            _ => Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
+            Some(b'-' | b'0'..=b'9') => parse_decimal(text)
+                .map(ExactDecimal)
+                .map_err(de::Error::custom),
+            _ => Err(de::Error::custom(format!(
+                "expected a decimal number, as a JSON number or a string such as \"975.9\", not {}",
+                match text.as_bytes().first() {
+                    Some(b'{') => "an object",
+                    Some(b'[') => "an array",
+                    Some(b't' | b'f') => "a boolean",
+                    _ => "null",
+                }
+            ))),
         }
-    }
-}
-
-impl<'de> Deserialize<'de> for ExactDecimal {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ExactDecimalVisitor)
     }
 }
 
@@ -209,6 +193,12 @@ mod tests {
             ("1.5e3", "1500"),
         ] {
             assert_eq!(exact(json).as_deref(), Ok(expected), "{json}");
+            // The same through a serde_json::Value (the seed loader's path).
+            let value: serde_json::Value = serde_json::from_str(json).unwrap();
+            let through_value = serde_json::from_value::<ExactDecimal>(value)
+                .map(|d| d.to_string())
+                .map_err(|e| e.to_string());
+            assert_eq!(through_value.as_deref(), Ok(expected), "{json} as a Value");
         }
     }
 
@@ -224,6 +214,11 @@ mod tests {
             "[1]",
             "\"NaN\"",
             "\"1.2.3\"",
+            // What serde_json's arbitrary_precision makes of a number inside,
+            // written by a client: an object, not a number.
+            r#"{"$serde_json::private::Number":"1"}"#,
+            r#"{"$serde_json::private::Number":"1.5"}"#,
+            "{}",
         ] {
             assert!(exact(json).is_err(), "{json} should be rejected");
         }

@@ -81,14 +81,12 @@ pub struct CommitteeUpdate {
     pub parent: Option<String>,
 }
 
+/// A name is required and follows the rule for names.
 pub(crate) fn check_name(errors: &mut Vec<FieldError>, field: &str, name: &str) {
-    let length = name.trim().chars().count();
-    if length == 0 || length > 300 {
-        errors.push(FieldError::new(
-            field,
-            "invalid_name",
-            "a name has 1 to 300 characters",
-        ));
+    if name.trim().is_empty() {
+        errors.push(FieldError::new(field, "invalid_name", "a name is required"));
+    } else if let Err(invalid) = crate::domain::text::check(name, crate::domain::text::NAME) {
+        errors.push(FieldError::text(field, invalid));
     }
 }
 

@@ -12,13 +12,15 @@
 //!
 //! XLSX is a zip archive, complete only at its end: its sheet is written in
 //! rust_xlsxwriter's constant-memory mode (rows go to a temporary file) and
-//! the archive is sent when done. An export `as_of` a moment is rebuilt from
-//! the revisions in one pass and held while it is sent.
+//! the archive is sent when done.
+//!
+//! An export `as_of` a moment reads the same way: each span's figures are
+//! the revisions standing at that moment, chosen by the database.
 
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use futures_util::stream;
 
 use super::observations::Observation;
@@ -39,9 +41,6 @@ const NUMERIC_COLUMNS: [&str; 4] = ["value", "scale", "reported_yoy_pct", "repor
 fn is_number_column(header: &str) -> bool {
     EXPORT_ID_COLUMNS.contains(&header) || NUMERIC_COLUMNS.contains(&header)
 }
-
-/// Rows encoded per chunk of an `as_of` export.
-const AS_OF_CHUNK: usize = 5000;
 
 /// The export asked for by `format=` or the Accept header, if any.
 pub fn export_format(
@@ -109,14 +108,6 @@ fn cells(record: ObservationRecord) -> Result<Vec<Option<String>>, ApiError> {
         o.source,
         o.source_quote,
     ])
-}
-
-/// What is left to send.
-enum Pages {
-    /// Period spans not read yet.
-    Spans(std::vec::IntoIter<(NaiveDate, NaiveDate)>),
-    /// The rows of an `as_of` export, already rebuilt.
-    Rows(std::vec::IntoIter<Vec<Option<String>>>),
 }
 
 /// How rows become bytes: CSV lines, or the items of the JSON export object.
@@ -235,7 +226,8 @@ struct Export {
     filter: std::sync::Arc<ObservationFilter>,
     headers: Vec<&'static str>,
     encoder: Encoder,
-    pages: Pages,
+    /// Period spans not read yet.
+    spans: std::vec::IntoIter<(NaiveDate, NaiveDate)>,
     started: bool,
     done: bool,
 }
@@ -251,30 +243,18 @@ impl Export {
             return self.encoder.start(&self.headers).map(|b| Some(b.into()));
         }
         loop {
-            let (bytes, encoder) = match &mut self.pages {
-                Pages::Rows(rows) => {
-                    let mut chunk = self.encoder.chunk(&self.headers);
-                    for row in rows.by_ref().take(AS_OF_CHUNK) {
-                        chunk.push(&self.headers, row)?;
-                    }
-                    chunk.finish()?
+            let (bytes, encoder) = match self.spans.next() {
+                None => (Vec::new(), self.encoder),
+                Some(span) => {
+                    let (filter, encoder) = (self.filter.clone(), self.encoder);
+                    with_conn(&self.pool, move |conn| {
+                        encode_span(conn, &filter, span, encoder, &headers())
+                    })
+                    .await?
                 }
-                Pages::Spans(spans) => match spans.next() {
-                    None => (Vec::new(), self.encoder),
-                    Some(span) => {
-                        let (filter, encoder) = (self.filter.clone(), self.encoder);
-                        with_conn(&self.pool, move |conn| {
-                            encode_span(conn, &filter, span, encoder, &headers())
-                        })
-                        .await?
-                    }
-                },
             };
             self.encoder = encoder;
-            let exhausted = match &self.pages {
-                Pages::Rows(rows) => rows.len() == 0,
-                Pages::Spans(spans) => spans.len() == 0,
-            };
+            let exhausted = self.spans.len() == 0;
             if !bytes.is_empty() {
                 return Ok(Some(bytes.into()));
             }
@@ -286,12 +266,11 @@ impl Export {
     }
 }
 
-/// Every figure matching `filter` (as known at `as_of`, if given) as a file.
+/// Every figure matching `filter` (as known at its `as_of`, if given) as a file.
 pub async fn export(
     pool: web::Data<Pool>,
     lane: web::Data<super::HeavyLane>,
     filter: ObservationFilter,
-    as_of: Option<NaiveDateTime>,
     format: Format,
 ) -> Result<HttpResponse, ApiError> {
     let permit = lane.enter().await?;
@@ -306,20 +285,18 @@ pub async fn export(
     let encoder = match format {
         Format::Csv => Encoder::Csv,
         Format::Json => Encoder::Json { first: true },
-        Format::Xlsx => return Ok(response.body(xlsx(&pool, filter, as_of).await?)),
+        Format::Xlsx => return Ok(response.body(xlsx(&pool, filter).await?)),
     };
     // What to read is settled before the response starts, so that a failure
     // here is still an error status.
     let filter = std::sync::Arc::new(filter);
-    let pages = {
+    let spans = {
         let filter = filter.clone();
-        with_conn(&pool, move |conn| match as_of {
-            None => Ok(Pages::Spans(
-                db::observations::spans(conn, &filter)?.into_iter(),
-            )),
-            Some(at) => Ok(Pages::Rows(as_of_rows(conn, &filter, at)?.into_iter())),
+        with_conn(&pool, move |conn| {
+            Ok(db::observations::spans(conn, &filter)?)
         })
         .await?
+        .into_iter()
     };
     let export = Export {
         _lane: permit,
@@ -327,7 +304,7 @@ pub async fn export(
         filter,
         headers: headers(),
         encoder,
-        pages,
+        spans,
         started: false,
         done: false,
     };
@@ -347,20 +324,7 @@ pub async fn export(
     Ok(response.streaming(body))
 }
 
-fn as_of_rows(
-    conn: &mut AnyConnection,
-    filter: &ObservationFilter,
-    at: NaiveDateTime,
-) -> Result<Vec<Vec<Option<String>>>, ApiError> {
-    let (records, _) = db::observations::list_as_of(conn, filter, at, i64::MAX, 0)?;
-    records.into_iter().map(cells).collect()
-}
-
-async fn xlsx(
-    pool: &web::Data<Pool>,
-    filter: ObservationFilter,
-    as_of: Option<NaiveDateTime>,
-) -> Result<Vec<u8>, ApiError> {
+async fn xlsx(pool: &web::Data<Pool>, filter: ObservationFilter) -> Result<Vec<u8>, ApiError> {
     with_conn(pool, move |conn| {
         let headers = headers();
         let too_many = |n: usize| {
@@ -373,13 +337,6 @@ async fn xlsx(
                 errors: vec![FieldError::new("format", "too_many_rows", message)],
             }
         };
-        if let Some(at) = as_of {
-            let rows = as_of_rows(conn, &filter, at)?;
-            if rows.len() > MAX_XLSX_DATA_ROWS {
-                return Err(too_many(rows.len()));
-            }
-            return write_xlsx(&headers, &NUMERIC_COLUMNS, rows.into_iter()).map_err(export_failed);
-        }
         let count = usize::try_from(db::observations::count(conn, &filter)?).unwrap_or(usize::MAX);
         if count > MAX_XLSX_DATA_ROWS {
             return Err(too_many(count));

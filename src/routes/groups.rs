@@ -211,6 +211,13 @@ pub async fn create_group(
                 .ok();
             check_name(&mut errors, "name_vi", &input.name_vi);
             check_name(&mut errors, "name_en", &input.name_en);
+            if let Err(error) = FieldError::check_text(
+                "description",
+                input.description.as_deref(),
+                crate::domain::text::DESCRIPTION,
+            ) {
+                errors.push(error);
+            }
             let source_id = match input
                 .source
                 .as_deref()

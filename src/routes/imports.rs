@@ -93,17 +93,12 @@ pub async fn create_import(
                 )
             })?,
     };
-    if query
-        .reason
-        .as_deref()
-        .is_some_and(|r| r.chars().count() > crate::ingest::MAX_REASON_CHARS)
-    {
-        return Err(ApiError::invalid_parameter(
-            "reason",
-            "too_long",
-            format!("at most {} characters", crate::ingest::MAX_REASON_CHARS),
-        ));
-    }
+    crate::error::FieldError::check_text(
+        "reason",
+        query.reason.as_deref(),
+        crate::domain::text::REASON,
+    )
+    .map_err(|e| ApiError::validation(vec![e]))?;
     // The body goes to a temporary file so that a large import never sits in memory.
     let limit = config.max_import_bytes;
     let mut file = tempfile::tempfile().map_err(|e| ApiError::Internal(e.into()))?;

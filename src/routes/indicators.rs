@@ -157,16 +157,12 @@ fn validate(
             message,
         ));
     }
-    if fields
-        .description
-        .as_deref()
-        .is_some_and(|d| d.chars().count() > 2000)
-    {
-        errors.push(FieldError::new(
-            "description",
-            "too_long",
-            "at most 2000 characters",
-        ));
+    if let Err(error) = FieldError::check_text(
+        "description",
+        fields.description.as_deref(),
+        crate::domain::text::DESCRIPTION,
+    ) {
+        errors.push(error);
     }
     let denominator_id = reference(
         conn,

@@ -157,12 +157,8 @@ pub async fn create_lock(
             .as_deref()
             .map(str::trim)
             .filter(|r| !r.is_empty());
-        if reason.is_some_and(|r| r.chars().count() > crate::ingest::MAX_REASON_CHARS) {
-            errors.push(FieldError::new(
-                "reason",
-                "too_long",
-                format!("at most {} characters", crate::ingest::MAX_REASON_CHARS),
-            ));
+        if let Err(error) = FieldError::check_text("reason", reason, crate::domain::text::REASON) {
+            errors.push(error);
         }
         let (Some(committee), Some(period)) = (committee, period) else {
             return Err(ApiError::validation(errors));

@@ -18,6 +18,7 @@ use crate::domain::breakdown::Breakdown;
 use crate::domain::code::{CommitteeCode, IndicatorCode};
 use crate::domain::indicator::Unit;
 use crate::domain::period::{Frequency, PeriodCode};
+use crate::domain::text;
 use crate::domain::value::{ExactDecimal, ObservationStatus, Qualifier};
 use crate::error::{ApiError, FieldError, LockProblem};
 use crate::ingest::{self, ObservationInput, ReferenceData, StateInput};
@@ -183,6 +184,7 @@ impl ObservationQuery {
                     })
                 })
                 .transpose()?,
+            as_of: super::as_of_param(self.as_of.as_deref())?,
         })
     }
 }
@@ -219,8 +221,10 @@ impl From<Mode> for WriteMode {
 #[serde(deny_unknown_fields)]
 pub struct BatchInput {
     /// Up to 5000 figures.
+    // Kept as JSON text, each item read on its own below: through a
+    // `serde_json::Value` an object could pass for a number (see ExactDecimal).
     #[schema(value_type = Vec<ObservationInput>)]
-    pub observations: Vec<serde_json::Value>,
+    pub observations: Vec<Box<serde_json::value::RawValue>>,
     /// Why these figures are entered; kept in every revision.
     #[serde(default)]
     pub reason: Option<String>,
@@ -467,23 +471,19 @@ pub async fn list_observations(
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let as_of = super::as_of_param(query.as_of.as_deref())?;
     let export = super::export::export_format(&request, query.format.as_deref())?;
     let filter = query.into_filter()?;
     if let Some(format) = export {
-        return super::export::export(pool, lane, filter, as_of, format).await;
+        return super::export::export(pool, lane, filter, format).await;
     }
     let (limit, offset) = page.into_inner().resolve()?;
     // A list as known at a past moment is rebuilt from the history: expensive.
-    let _lane = match as_of {
+    let _lane = match filter.as_of {
         Some(_) => Some(lane.enter().await?),
         None => None,
     };
     let page = with_conn(&pool, move |conn| {
-        let (records, total) = match as_of {
-            None => db::observations::list(conn, &filter, limit, offset)?,
-            Some(at) => db::observations::list_as_of(conn, &filter, at, limit, offset)?,
-        };
+        let (records, total) = db::observations::list(conn, &filter, limit, offset)?;
         let items = records
             .into_iter()
             .map(Observation::try_from)
@@ -598,11 +598,14 @@ pub async fn create_observations_batch(
             "the batch has no figures",
         )]));
     }
+    // Checked once here; the reason is copied into every item's revision.
+    FieldError::check_text("reason", reason.as_deref(), text::REASON)
+        .map_err(|e| ApiError::validation(vec![e]))?;
     // Each item is read on its own so that a wrong type is reported with its index.
     let mut errors = Vec::new();
     let mut inputs = Vec::with_capacity(observations.len());
     for (index, item) in observations.into_iter().enumerate() {
-        match serde_json::from_value::<ObservationInput>(item) {
+        match serde_json::from_str::<ObservationInput>(item.get()) {
             Ok(input) => inputs.push(input),
             Err(e) => {
                 errors.push(FieldError::new("observation", "invalid_item", e.to_string()).at(index))
@@ -714,6 +717,8 @@ pub async fn update_observation(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
+    FieldError::check_text("reason", input.reason.as_deref(), text::REASON)
+        .map_err(|e| ApiError::validation(vec![e]))?;
     let expected_revision = if_match(&request);
     let observation = with_conn(&pool, move |conn| {
         let current = load(conn, id)?;
@@ -780,16 +785,8 @@ pub async fn delete_observation(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let reason = params.into_inner().reason;
-    if reason
-        .as_deref()
-        .is_some_and(|r| r.chars().count() > ingest::MAX_REASON_CHARS)
-    {
-        return Err(ApiError::invalid_parameter(
-            "reason",
-            "too_long",
-            format!("at most {} characters", ingest::MAX_REASON_CHARS),
-        ));
-    }
+    FieldError::check_text("reason", reason.as_deref(), text::REASON)
+        .map_err(|e| ApiError::validation(vec![e]))?;
     let expected_revision = if_match(&request);
     with_conn(&pool, move |conn| {
         if let Some(current) =

@@ -145,12 +145,14 @@ pub fn resolve_scope(
 ) -> Result<Vec<i64>, ApiError> {
     let mut errors = Vec::new();
     let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() {
         errors.push(FieldError::new(
             "name",
             "invalid_name",
-            "a token name has 1 to 100 characters",
+            "a token needs a name",
         ));
+    } else if let Err(invalid) = crate::domain::text::check(name, crate::domain::text::TOKEN_NAME) {
+        errors.push(FieldError::text("name", invalid));
     }
     let mut ids = Vec::new();
     for (i, code) in input.committees.iter().enumerate() {

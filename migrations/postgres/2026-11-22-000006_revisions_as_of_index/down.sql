@@ -1,0 +1,1 @@
+DROP INDEX observation_revisions_as_of;
