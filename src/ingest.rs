@@ -38,7 +38,6 @@ pub struct ObservationInput {
     pub breakdown: Option<BTreeMap<String, String>>,
     /// Exact decimal, as a JSON number or a string. In the indicator's unit and scale
     /// unless `scale` says otherwise.
-    #[schema(value_type = String, example = "6619")]
     pub value: ExactDecimal,
     /// Must equal the indicator's unit when given.
     #[serde(default)]
@@ -54,13 +53,11 @@ pub struct ObservationInput {
     pub qualifier: Option<Qualifier>,
     /// Year-on-year change in percent exactly as the source reported it.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "-9")]
     pub reported_yoy_pct: Option<ExactDecimal>,
     #[serde(default)]
     pub reported_yoy_qualifier: Option<Qualifier>,
     /// Share of a total in percent exactly as the source reported it.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "28.1")]
     pub reported_share_pct: Option<ExactDecimal>,
     #[serde(default)]
     pub reported_share_qualifier: Option<Qualifier>,
@@ -433,7 +430,6 @@ pub struct TargetInput {
     #[schema(example = "2021")]
     pub period: String,
     /// Exact decimal in the indicator's unit and scale.
-    #[schema(value_type = String, example = "200")]
     pub value: ExactDecimal,
     /// Who assigned the target, e.g. the City Party Committee.
     #[serde(default)]

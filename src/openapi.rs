@@ -4,6 +4,8 @@ use utoipa::OpenApi;
 
 use crate::routes;
 
+mod constraints;
+
 /// The whole API.
 #[derive(OpenApi)]
 #[openapi(
@@ -74,6 +76,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
+    let mut document = document;
+    constraints::apply(&mut document);
     document
 }
 

@@ -168,6 +168,37 @@ pub fn rescale(value: Decimal, from: i32, to: i32) -> Option<Decimal> {
     Some(result.normalize())
 }
 
+/// In the OpenAPI document a decimal on input is a JSON number or a string of
+/// plain decimal notation. (The server reads a little more than the string
+/// pattern states: an exponent, a leading `+`, up to 28 significant digits;
+/// the pattern is the form clients should send.)
+impl utoipa::PartialSchema for ExactDecimal {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(DECIMAL_PATTERN))
+                    .examples(["27701", "975.9", "-0.35"]),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .description(Some(
+                "An exact decimal: a JSON number (read digit for digit, never through a float) or a string",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ExactDecimal {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "DecimalInput".into()
+    }
+}
+
+/// Plain decimal notation, at most 28 digits: what a client should send as a string.
+pub const DECIMAL_PATTERN: &str = "^-?[0-9]{1,16}(\\.[0-9]{1,12})?$";
+
 #[cfg(test)]
 mod tests {
     use super::*;

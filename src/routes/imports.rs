@@ -44,7 +44,10 @@ pub struct ImportQuery {
 pub struct ImportProblem {
     #[serde(flatten)]
     pub problem: crate::error::Problem,
-    pub summary: ImportSummary,
+    /// The import's summary when rows were rejected; absent when a parameter
+    /// or the file as a whole was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<ImportSummary>,
 }
 
 /// Imports figures from CSV, JSON or XLSX, as DHIS2's dataValueSets: strategy,
@@ -166,7 +169,7 @@ pub async fn create_import(
         };
         let body = ImportProblem {
             problem: error.problem(),
-            summary,
+            summary: Some(summary),
         };
         return Ok(HttpResponse::UnprocessableEntity()
             .content_type("application/problem+json")

@@ -176,9 +176,11 @@ where
     let Some(raw) = raw else {
         return Ok(Vec::new());
     };
+    if raw.trim().is_empty() {
+        return Ok(Vec::new());
+    }
     raw.split(',')
         .map(str::trim)
-        .filter(|c| !c.is_empty())
         .map(|c| {
             parse(c)
                 .map(|code| code.as_ref().to_owned())

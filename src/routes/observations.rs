@@ -252,7 +252,6 @@ pub struct BatchSummary {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObservationUpdate {
-    #[schema(value_type = String, example = "6620")]
     pub value: ExactDecimal,
     #[serde(default)]
     pub unit: Option<Unit>,
@@ -263,12 +262,10 @@ pub struct ObservationUpdate {
     #[serde(default)]
     pub qualifier: Option<Qualifier>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     pub reported_yoy_pct: Option<ExactDecimal>,
     #[serde(default)]
     pub reported_yoy_qualifier: Option<Qualifier>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     pub reported_share_pct: Option<ExactDecimal>,
     #[serde(default)]
     pub reported_share_qualifier: Option<Qualifier>,
