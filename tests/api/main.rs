@@ -6,6 +6,7 @@ mod access;
 mod analysis;
 mod bad_input;
 mod committees;
+mod extractions;
 mod imports;
 mod observations;
 mod openapi;
