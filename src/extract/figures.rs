@@ -47,6 +47,10 @@ pub struct Draft {
     pub warnings: Vec<Warning>,
     /// Expand a year range into one candidate per year (flows) or keep its last year.
     pub measure_kind: Option<MeasureKind>,
+    /// The number's token.
+    pub value_at: usize,
+    /// A part of the figure before it ("trong đó 31 đảng viên nữ").
+    pub is_part: bool,
 }
 
 /// Qualifier words as they precede a number; longest first.
@@ -132,7 +136,6 @@ const DOCUMENT_WORDS: &[&str] = &[
     "thông báo",
     "chương trình",
     "đề án",
-    "luật",
     "kế hoạch số",
 ];
 
@@ -194,6 +197,9 @@ pub struct Engine<'a> {
     pub ignored: Vec<IgnoredNumber>,
     /// The figure comparisons attach to, while in its clause: (clause start, draft index).
     current: Option<(usize, usize)>,
+    /// A status stated before the first figure of a sentence ("Ước tính cả năm, …")
+    /// holds for all its figures: (sentence start, status).
+    sentence_status: Option<(usize, Option<ObservationStatus>)>,
 }
 
 fn read_number(raw: &str) -> Option<(Decimal, bool)> {
@@ -229,6 +235,7 @@ impl<'a> Engine<'a> {
             drafts: Vec::new(),
             ignored: Vec::new(),
             current: None,
+            sentence_status: None,
         }
     }
 
@@ -470,9 +477,8 @@ impl<'a> Engine<'a> {
                 self.ignore(at, at, IgnoreReason::Malformed, "a telephone number");
                 return true;
             }
-            "số" if !next(1)
-                .is_some_and(|t| t.kind == Kind::Word && parse_unit(&t.text).is_ok()) =>
-            {
+            // "Số 18 Hoàng Diệu", but not "tổng số 7.825 đảng viên".
+            "số" if !next(1).is_some_and(|t| t.kind == Kind::Word && !t.capital) => {
                 self.ignore(
                     at,
                     at,
@@ -733,6 +739,8 @@ impl<'a> Engine<'a> {
                 "biểu dương",
                 "tôn vinh",
                 "tặng",
+                "trao",
+                "huy hiệu",
             ]
             .iter()
             .any(|w| text.words_at(i, w))
@@ -753,14 +761,17 @@ impl<'a> Engine<'a> {
     fn target(&mut self, at: usize, lead: &Lead) -> bool {
         let text = self.text;
         let clause = text.clause_start[at];
+        // "vượt 20,5% chỉ tiêu", "đạt chỉ tiêu" report against a target, not set one.
+        let measured_against = |i: usize| {
+            (i.saturating_sub(3)..i).any(|j| {
+                text.tokens[j].kind == Kind::Number
+                    || matches!(self.word(j), "vượt" | "đạt" | "mức" | "thành")
+            })
+        };
         let goal = (clause..lead.first).any(|i| {
             text.words_at(i, "phấn đấu")
                 || text.words_at(i, "mục tiêu")
-                || (text.words_at(i, "chỉ tiêu")
-                    && !matches!(
-                        self.word(i.wrapping_sub(1)),
-                        "vượt" | "đạt" | "mức" | "thành"
-                    ))
+                || (text.words_at(i, "chỉ tiêu") && !measured_against(i))
         });
         if goal {
             self.ignore(
@@ -854,6 +865,32 @@ impl<'a> Engine<'a> {
                     );
                     return true;
                 };
+                let between = (self.drafts[index].last + 1, lead.first);
+                // "…, trong đó lao động nữ chiếm 62%": the share of a part.
+                if (between.0..between.1).any(|i| self.text.words_at(i, "trong đó")) {
+                    self.ignore(
+                        at,
+                        last,
+                        IgnoreReason::ShareWithoutLevel,
+                        "the share of a part of the figure before it",
+                    );
+                    return true;
+                }
+                // "nợ xấu chiếm 0,64% tổng dư nợ": a ratio named before it is its own figure.
+                let names_a_ratio = self
+                    .lexicon
+                    .before(
+                        self.text,
+                        self.catalog,
+                        between,
+                        Some(Unit::Percent),
+                        false,
+                        false,
+                    )
+                    .is_some();
+                if names_a_ratio {
+                    return false;
+                }
                 let draft = &mut self.drafts[index];
                 draft.share = Some((value, qualifier));
                 draft.last = draft.last.max(last);
@@ -950,15 +987,41 @@ impl<'a> Engine<'a> {
             } else {
                 after_end
             };
-        let found = self.lexicon.find(
+        let (mut found, unit_differs) = self.name(at, segment, &lead, &quantity, after_end);
+        let mut breakdown = lexicon::breakdown(text, segment, lead.first);
+        // "31 đảng viên nữ"
+        breakdown.extend(lexicon::breakdown(
             text,
-            self.catalog,
-            (segment, lead.first),
-            (quantity.unit_first, quantity.unit_end),
-            after_end,
-            quantity.unit,
-            quantity.per_person,
-        );
+            quantity.unit_end,
+            (quantity.unit_end + 1).min(text.len()),
+        ));
+        // "…, trong đó 31 đảng viên nữ": a part of the figure before it is that
+        // figure's indicator broken down, or, with no breakdown we know, untyped.
+        let parent = self.part_of(at, &lead);
+        let mut part_warning = None;
+        let mut inherited = false;
+        if let Some(parent) = parent {
+            let parent = &self.drafts[parent];
+            let same_unit = quantity.unit.is_none_or(|u| u == parent.unit);
+            let own_cue = found.as_ref().is_some_and(|m| !m.unit_only);
+            if own_cue && found.as_ref().map(|m| &m.code) != parent.indicator.as_ref() {
+                // A part named in its own words: "trong đó 38 doanh nghiệp đã có tổ chức đảng".
+            } else if !breakdown.is_empty() && same_unit && parent.indicator.is_some() {
+                inherited = true;
+                found = parent.indicator.clone().map(|code| lexicon::Match {
+                    code,
+                    first: lead.first,
+                    last: lead.first,
+                    unit_only: false,
+                });
+            } else if breakdown.is_empty() {
+                found = None;
+                part_warning = Some(format!(
+                    "a part (\"trong đó\") of the figure {} before it, with no breakdown chitieu knows",
+                    parent.value
+                ));
+            }
+        }
         let indicator = found
             .as_ref()
             .and_then(|m| self.catalog.iter().find(|c| c.code == m.code));
@@ -1029,9 +1092,25 @@ impl<'a> Engine<'a> {
             }
         }
 
+        if unit_differs {
+            if let Some(indicator) = indicator {
+                warnings.push(Warning::new(
+                    WarningCode::UnitDiffers,
+                    format!(
+                        "written in {}, but {} is kept in {}: convert before accepting",
+                        unit.as_str(),
+                        indicator.code,
+                        indicator.unit.as_str()
+                    ),
+                ));
+            }
+        }
+        if let Some(message) = part_warning {
+            warnings.push(Warning::new(WarningCode::PartOfFigure, message));
+        }
         let label_vi = match &found {
-            Some(m) => text.quote(m.first, m.last),
-            None => self.label_guess(segment, lead.first, quantity.unit_end, after_end),
+            Some(m) if !inherited => text.quote(m.first, m.last),
+            _ => self.label_guess(segment, lead.first, quantity.unit_end, after_end),
         };
         if indicator.is_none() {
             warnings.push(Warning::new(
@@ -1044,13 +1123,20 @@ impl<'a> Engine<'a> {
         let (periods, period_warnings) = self.period_of(at, sentence);
         warnings.extend(period_warnings);
 
-        let mut status = lead.status.unwrap_or(ObservationStatus::Normal);
-        if lead.status.is_none()
-            && (segment..lead.first)
-                .any(|i| text.words_at(i, "ước tính") || text.words_at(i, "ước đạt"))
-        {
-            status = ObservationStatus::Estimated;
+        // A status before the first figure of a sentence holds for the sentence.
+        if self.sentence_status.map(|(start, _)| start) != Some(sentence) {
+            let stated = (sentence..lead.first).find_map(|i| {
+                STATUSES
+                    .iter()
+                    .find(|(phrase, _)| text.words_at(i, phrase))
+                    .map(|(_, status)| *status)
+            });
+            self.sentence_status = Some((sentence, stated));
         }
+        let status = lead
+            .status
+            .or(self.sentence_status.and_then(|(_, status)| status))
+            .unwrap_or(ObservationStatus::Normal);
         let first = (segment..=lead.first)
             .find(|&i| text.tokens[i].kind == Kind::Word || text.tokens[i].kind == Kind::Number)
             .unwrap_or(lead.first);
@@ -1064,7 +1150,7 @@ impl<'a> Engine<'a> {
             indicator: indicator.map(|i| i.code.clone()),
             label_vi,
             periods,
-            breakdown: lexicon::breakdown(text, segment, lead.first),
+            breakdown,
             value: quantity.value,
             unit,
             scale,
@@ -1081,6 +1167,8 @@ impl<'a> Engine<'a> {
             value_span: self.span(at, at),
             warnings,
             measure_kind: indicator.map(|i| i.measure_kind),
+            value_at: at,
+            is_part: parent.is_some(),
         };
         for i in at..=last {
             self.consumed[i] = true;
@@ -1111,6 +1199,111 @@ impl<'a> Engine<'a> {
             self.drafts.push(whole);
         }
         self.current = Some((text.clause_start[at], part));
+    }
+
+    /// The indicator a figure's words name, and whether only by letting one
+    /// currency stand for another. Tried in turn: the words before it since the
+    /// previous figure; a cue beyond its unit word after it; the words from the
+    /// start of its clause ("tổng doanh thu của 72 doanh nghiệp … ước đạt
+    /// 21.604 tỷ đồng"); its unit word alone, where the sentence states a level.
+    fn name(
+        &self,
+        at: usize,
+        segment: usize,
+        lead: &Lead,
+        quantity: &Quantity,
+        after_end: usize,
+    ) -> (Option<lexicon::Match>, bool) {
+        let text = self.text;
+        let clause = text.clause_start[at];
+        let unit_words = (quantity.unit_first, quantity.unit_end);
+        let attempt = |relaxed: bool| {
+            let (unit, per_person) = (quantity.unit, quantity.per_person);
+            let lexicon = self.lexicon;
+            // Up to the number: connectors such as "bình quân" may end a cue.
+            let before =
+                lexicon.before(text, self.catalog, (segment, at), unit, per_person, relaxed);
+            if before.is_some() {
+                return before;
+            }
+            let after = lexicon.after(
+                text,
+                self.catalog,
+                unit_words,
+                after_end,
+                unit,
+                per_person,
+                relaxed,
+            );
+            if after.as_ref().is_some_and(|m| !m.unit_only) {
+                return after;
+            }
+            // Not the unit word itself ("một số doanh nghiệp …, có 7 doanh nghiệp").
+            let unit_code = after
+                .as_ref()
+                .filter(|m| m.unit_only)
+                .map(|m| m.code.clone());
+            let earlier = (clause < segment)
+                .then(|| {
+                    lexicon.before(
+                        text,
+                        self.catalog,
+                        (clause, segment),
+                        unit,
+                        per_person,
+                        relaxed,
+                    )
+                })
+                .flatten()
+                .filter(|m| Some(&m.code) != unit_code.as_ref());
+            if earlier.is_some() {
+                return earlier;
+            }
+            after.filter(|_| self.states_a_level(at, lead, quantity.unit_end, after_end))
+        };
+        match attempt(false) {
+            Some(found) => (Some(found), false),
+            None if quantity.unit.is_some_and(Unit::is_currency) => {
+                let found = attempt(true);
+                let differs = found.is_some();
+                (found, differs)
+            }
+            None => (None, false),
+        }
+    }
+
+    /// "có 54 doanh nghiệp", "là 1.036 đồng chí", "sử dụng 84.300 lao động":
+    /// the unit word names what is counted. Not "kiểm tra 16 tổ chức đảng" nor
+    /// "7 doanh nghiệp doanh thu giảm …", which count something narrower.
+    fn states_a_level(&self, at: usize, lead: &Lead, unit_end: usize, after_end: usize) -> bool {
+        const LEVEL_WORDS: &[&str] = &["có", "là", "với", "gồm", "số", "dụng", "của"];
+        const AFTER_WORDS: &[&str] = &["với", "và", "trực", "đang", "trong"];
+        let before = lead.first.saturating_sub(1)..at;
+        let stated = before
+            .into_iter()
+            .any(|i| LEVEL_WORDS.contains(&self.word(i)));
+        let plain_after = unit_end >= after_end || AFTER_WORDS.contains(&self.word(unit_end));
+        stated && plain_after
+    }
+
+    /// The figure that the one at `at` is a part of ("…, trong đó 31 đảng viên
+    /// nữ"): the marker governs its clause, or the clause it introduces with a
+    /// colon ("trong đó: lao động nữ là …, lao động nam là …").
+    fn part_of(&self, at: usize, lead: &Lead) -> Option<usize> {
+        let text = self.text;
+        let sentence = text.sentence_start[at];
+        let clause = text.clause_start[at];
+        let from = if clause > sentence && self.is_punct(clause - 1, &[':']) {
+            clause.saturating_sub(3).max(sentence)
+        } else {
+            clause
+        };
+        let marker = (from..lead.first)
+            .rev()
+            .find(|&i| text.words_at(i, "trong đó"))?;
+        self.drafts
+            .iter()
+            .rposition(|d| !d.is_part && d.value_at < marker && d.value_at >= sentence)
     }
 
     /// Whether a linking word ("là", "đạt") sits right before a bare number.

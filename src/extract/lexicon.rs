@@ -6,7 +6,7 @@
 //! indicator's unit, so "nộp ngân sách" is budget contributions beside
 //! "tỷ đồng" and the count of contributing enterprises beside "doanh nghiệp".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::text::Text;
 use super::CatalogIndicator;
@@ -59,6 +59,9 @@ const CUES: &[(&str, &[&str])] = &[
             "nhân đạo",
             "đền ơn đáp nghĩa",
             "vì người nghèo",
+            "tình nghĩa",
+            "hỗ trợ",
+            "đóng góp",
         ],
     ),
     ("new_party_organisations", &["thành lập mới", "thành lập"]),
@@ -196,11 +199,16 @@ pub struct Match {
     /// Tokens of the cue, to quote the phrase that named it.
     pub first: usize,
     pub last: usize,
+    /// The cue is only the unit word itself ("54 doanh nghiệp"), which names
+    /// the indicator only when the sentence states a level ("có 54 doanh nghiệp").
+    pub unit_only: bool,
 }
 
 /// Cue phrases of every catalog indicator, longest first, with the indicator's place in the catalog.
 pub struct Lexicon {
-    cues: Vec<(Vec<String>, usize)>,
+    /// Cues by their first word, each list longest first: a position is only
+    /// tried against the cues that can start there.
+    cues: HashMap<String, Vec<(Vec<String>, usize)>>,
 }
 
 impl Lexicon {
@@ -226,11 +234,17 @@ impl Lexicon {
             }
         }
         cues.sort_by_key(|cue| std::cmp::Reverse(cue.0.len()));
-        Self { cues }
+        let mut by_first: HashMap<String, Vec<(Vec<String>, usize)>> = HashMap::new();
+        for cue in cues {
+            by_first.entry(cue.0[0].clone()).or_default().push(cue);
+        }
+        Self { cues: by_first }
     }
 
-    /// Cues at token `at` that fit a figure in `unit` (`None`: a number with
-    /// no unit word, which fits every indicator but a percentage).
+    /// Cues at token `at`, ending before `end`, that fit a figure in `unit`
+    /// (`None`: a number with no unit word, which fits every indicator but a
+    /// percentage). `relaxed` lets one currency stand for another.
+    #[allow(clippy::too_many_arguments)]
     fn cues_at<'s>(
         &'s self,
         text: &'s Text,
@@ -239,8 +253,15 @@ impl Lexicon {
         catalog: &'s [CatalogIndicator],
         unit: Option<Unit>,
         per_person: bool,
+        relaxed: bool,
     ) -> impl Iterator<Item = (usize, usize)> + 's {
-        self.cues.iter().filter_map(move |(words, index)| {
+        let starting_here = text
+            .tokens
+            .get(at)
+            .and_then(|t| self.cues.get(&t.text))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        starting_here.iter().filter_map(move |(words, index)| {
             let last = at + words.len() - 1;
             if last >= end {
                 return None;
@@ -251,6 +272,7 @@ impl Lexicon {
                 .all(|(offset, word)| text.tokens[at + offset].text == *word);
             let indicator = &catalog[*index];
             let fits = match unit {
+                Some(unit) if relaxed => unit.is_currency() && indicator.unit.is_currency(),
                 Some(unit) => indicator.unit == unit,
                 None => indicator.unit != Unit::Percent,
             } && per_person == PER_PERSON.contains(&indicator.code.as_str());
@@ -258,38 +280,58 @@ impl Lexicon {
         })
     }
 
-    /// The indicator a figure measures. Vietnamese puts the head of a noun
-    /// phrase first, so before the number the earliest cue wins ("Tổng số lao
-    /// động đang làm việc tại các doanh nghiệp có tổ chức Đảng là 99.570" is
-    /// about workers); after it (`38 đơn vị đạt và vượt …`) the cue that says
-    /// most beyond the unit word wins.
-    #[allow(clippy::too_many_arguments)]
-    pub fn find(
+    /// The cue naming a figure in the words `from..to` before it. Vietnamese
+    /// puts the head of a noun phrase first, so the earliest cue wins ("Tổng số
+    /// lao động đang làm việc tại các doanh nghiệp có tổ chức Đảng là 99.570"
+    /// is about workers), extended by any cue that continues it ("tổng lợi
+    /// nhuận sau thuế" is profit after tax, not profit).
+    pub fn before(
         &self,
         text: &Text,
         catalog: &[CatalogIndicator],
-        before: (usize, usize),
-        unit_words: (usize, usize),
-        after_end: usize,
+        (from, to): (usize, usize),
         unit: Option<Unit>,
         per_person: bool,
+        relaxed: bool,
     ) -> Option<Match> {
-        let (from, to) = before;
-        for at in from..to {
-            if let Some((index, last)) =
-                self.cues_at(text, at, to, catalog, unit, per_person).next()
-            {
-                return Some(Match {
-                    code: catalog[index].code.clone(),
-                    first: at,
-                    last,
-                });
-            }
+        let cue = |at: usize| {
+            self.cues_at(text, at, to, catalog, unit, per_person, relaxed)
+                .next()
+        };
+        let (first, (mut index, mut last)) =
+            (from..to).find_map(|at| cue(at).map(|found| (at, found)))?;
+        let mut start = first;
+        while let Some((at, (i, l))) = (start + 1..=last)
+            .filter_map(|at| cue(at).map(|found| (at, found)))
+            .find(|(_, (_, l))| *l > last)
+        {
+            (start, index, last) = (at, i, l);
         }
-        let (unit_first, unit_end) = unit_words;
+        Some(Match {
+            code: catalog[index].code.clone(),
+            first,
+            last,
+            unit_only: false,
+        })
+    }
+
+    /// The cue naming a figure in its unit words `unit_first..unit_end` and the
+    /// words after them up to `end` (`38 đơn vị đạt và vượt …`): the cue that
+    /// says most beyond the unit word wins.
+    #[allow(clippy::too_many_arguments)]
+    pub fn after(
+        &self,
+        text: &Text,
+        catalog: &[CatalogIndicator],
+        (unit_first, unit_end): (usize, usize),
+        end: usize,
+        unit: Option<Unit>,
+        per_person: bool,
+        relaxed: bool,
+    ) -> Option<Match> {
         let mut best: Option<((usize, usize), Match)> = None;
-        for at in unit_first..after_end {
-            for (index, last) in self.cues_at(text, at, after_end, catalog, unit, per_person) {
+        for at in unit_first..end {
+            for (index, last) in self.cues_at(text, at, end, catalog, unit, per_person, relaxed) {
                 let beyond_unit = (last + 1).saturating_sub(at.max(unit_end));
                 let score = (beyond_unit, last + 1 - at);
                 if best
@@ -297,12 +339,14 @@ impl Lexicon {
                     .is_none_or(|(best_score, _)| score > *best_score)
                 {
                     let code = catalog[index].code.clone();
+                    let unit_only = beyond_unit == 0;
                     best = Some((
                         score,
                         Match {
                             code,
                             first: at,
                             last,
+                            unit_only,
                         },
                     ));
                 }

@@ -97,6 +97,10 @@ pub enum WarningCode {
     PlanFromOvershoot,
     /// A figure stated for a range of years.
     YearRange,
+    /// Matched to an indicator kept in another currency.
+    UnitDiffers,
+    /// A part ("trong đó …") of the figure before it.
+    PartOfFigure,
 }
 
 /// A reason to look again at a candidate.

@@ -109,6 +109,24 @@ fn trailing_year(text: &Text, at: usize) -> Option<(i32, usize)> {
     token.year().map(|y| (y, at))
 }
 
+/// A date `d/m/yyyy` (after an optional "ngày") starting at `at`, as a day period.
+fn as_of_day(text: &Text, at: usize) -> Option<(usize, What)> {
+    let tokens = &text.tokens;
+    let at = if tokens.get(at)?.is_word("ngày") {
+        at + 1
+    } else {
+        at
+    };
+    let day = tokens.get(at)?.small(31)?;
+    let slash = |i: usize| tokens.get(i).is_some_and(|t| t.is_punct('/'));
+    if !(slash(at + 1) && slash(at + 3)) {
+        return None;
+    }
+    let month = tokens.get(at + 2)?.small(12)?;
+    let year = tokens.get(at + 4)?.year()?;
+    parse(format!("{day}/{month}/{year}")).map(|p| (at + 4, What::Period(p)))
+}
+
 fn parse(phrase: String) -> Option<PeriodCode> {
     PeriodCode::parse(&phrase).ok()
 }
@@ -191,8 +209,31 @@ fn recognise(text: &Text, at: usize) -> Option<(usize, What)> {
                     None => Some((at + 1, What::YearLess(YearLess::Month(month)))),
                 }
             }
-            "hiện" if next(1).is_some_and(|t| t.is_word("nay") || t.is_word("tại")) => {
-                Some((at + 1, What::Now))
+            // "Hiện nay", "hiện có", "hiện sử dụng"; not "thực hiện", "thể hiện".
+            "hiện"
+                if next(1).is_some_and(|t| {
+                    ["nay", "tại", "có", "đang", "sử"].contains(&t.text.as_str())
+                }) && !(at > 0
+                    && ["thực", "xuất", "thể", "phát", "biểu", "hiển"]
+                        .contains(&tokens[at - 1].text.as_str())) =>
+            {
+                let last = if next(1).is_some_and(|t| t.is_word("nay") || t.is_word("tại")) {
+                    at + 1
+                } else {
+                    at
+                };
+                Some((last, What::Now))
+            }
+            // "(tính) đến ngày 30/9/2022", "đến 31/12/2022": figures as of that day.
+            "đến" if as_of_day(text, at + 1).is_some() => as_of_day(text, at + 1),
+            // "Đến hết tháng 9": cumulative from the start of the year.
+            "hết" if next(1).is_some_and(|t| t.is_word("tháng")) => {
+                let months = next(2)?.small(12)?;
+                match trailing_year(text, at + 3) {
+                    Some((year, last)) => parse(format!("{months} tháng đầu năm {year}"))
+                        .map(|p| (last, What::Period(p))),
+                    None => Some((at + 2, What::YearLess(YearLess::LeadingMonths(months)))),
+                }
             }
             "đến" if next(1).is_some_and(|t| t.is_word("nay")) => {
                 if text.words_before(at, "từ đầu năm") {

@@ -234,3 +234,26 @@ fn odd_text_is_no_trouble() {
         let _ = run(text, None);
     }
 }
+
+#[test]
+fn parts_as_of_dates_and_a_status_opening_the_sentence() {
+    let found = run(
+        "Ước tính cả năm, doanh thu đạt 4.100 tỷ đồng, nộp ngân sách 230 tỷ đồng. Đến ngày \
+         30/9/2022, dư nợ cho vay đạt 59.310 tỷ đồng. Trong năm kết nạp 92 đảng viên, trong đó \
+         có 31 đảng viên nữ; Ủy ban Kiểm tra thi hành kỷ luật 4 đảng viên.",
+        day(2022, 12, 22),
+    );
+    assert_eq!(
+        lines(&found),
+        [
+            "revenue 2022 4100 VND 9 E exact yoy= share=",
+            "budget_contribution 2022 230 VND 9 E exact yoy= share=",
+            "loans_outstanding 2022-09-30 59310 VND 9 A exact yoy= share=",
+            "new_party_members 2022 92 persons 0 A exact yoy= share=",
+            "new_party_members 2022 31 persons 0 A exact yoy= share=",
+            "party_members_disciplined 2022 4 persons 0 A exact yoy= share=",
+        ]
+    );
+    let female: BTreeMap<String, String> = [("sex".to_owned(), "female".to_owned())].into();
+    assert_eq!(found.candidates[4].breakdown, female);
+}

@@ -28,6 +28,8 @@ pub struct Token {
     pub text: String,
     /// Whether the word is written in capitals in the source (`NQ`, `TW`).
     pub upper: bool,
+    /// Whether the word starts with a capital (a name: "Số 18 Hoàng Diệu").
+    pub capital: bool,
     /// Offsets in the normalised characters.
     pub start: usize,
     pub end: usize,
@@ -199,6 +201,7 @@ fn tokenise(chars: &[char]) -> Vec<Token> {
                     kind: Kind::Break,
                     text: String::new(),
                     upper: false,
+                    capital: false,
                     start: at,
                     end: at + 1,
                 });
@@ -226,6 +229,7 @@ fn tokenise(chars: &[char]) -> Vec<Token> {
                 kind: Kind::Number,
                 text: chars[at..end].iter().collect(),
                 upper: false,
+                capital: false,
                 start: at,
                 end,
             });
@@ -240,6 +244,7 @@ fn tokenise(chars: &[char]) -> Vec<Token> {
             tokens.push(Token {
                 kind: Kind::Word,
                 upper: lower != word && word.chars().all(|c| !c.is_lowercase()),
+                capital: c.is_uppercase(),
                 text: lower,
                 start: at,
                 end,
@@ -252,6 +257,7 @@ fn tokenise(chars: &[char]) -> Vec<Token> {
                 kind: Kind::Punct(c),
                 text: c.to_string(),
                 upper: false,
+                capital: false,
                 start: at,
                 end: at + 1,
             });
