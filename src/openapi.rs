@@ -35,6 +35,7 @@ Errors are RFC 7807 `application/problem+json`."
         (name = "observations", description = "Figures and their history"),
         (name = "targets", description = "Targets assigned to committees"),
         (name = "sources", description = "Source documents"),
+        (name = "extractions", description = "Figures proposed from the text of a report (nothing is stored)"),
         (name = "imports", description = "Bulk import of figures from CSV, JSON and XLSX"),
         (name = "tokens", description = "API tokens (admins)"),
         (name = "locks", description = "Committee × period locks after approval"),

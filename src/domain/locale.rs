@@ -98,18 +98,29 @@ const CURRENCY_WORDS: &[(&str, Unit)] = &[
 const PLAIN_UNIT_WORDS: &[(&str, Unit)] = &[
     ("người", Unit::Persons),
     ("lao động", Unit::Persons),
+    ("người lao động", Unit::Persons),
+    ("công nhân", Unit::Persons),
     ("đảng viên", Unit::Persons),
+    // Party reports count new members as comrades or as "quần chúng" admitted.
+    ("đồng chí", Unit::Persons),
+    ("quần chúng", Unit::Persons),
     ("doanh nghiệp", Unit::Enterprises),
+    ("dn", Unit::Enterprises),
+    ("công ty", Unit::Enterprises),
     ("đơn vị", Unit::Units),
     ("tổ chức", Unit::Organisations),
+    ("tổ chức đảng", Unit::Organisations),
     ("tổ chức cơ sở đảng", Unit::Organisations),
+    ("chi bộ", Unit::Organisations),
+    ("đảng bộ", Unit::Organisations),
     ("%", Unit::Percent),
     ("phần trăm", Unit::Percent),
 ];
 
 const UNIT_EXPECTED: &str = "use a unit such as tỷ đồng, triệu đồng, nghìn đồng, đồng, VND, \
-     tỷ USD, triệu USD, USD, đô la Mỹ, người, lao động, đảng viên, doanh nghiệp, đơn vị, \
-     tổ chức, tổ chức cơ sở đảng, % or phần trăm, \
+     tỷ USD, triệu USD, USD, đô la Mỹ, người, lao động, người lao động, công nhân, đảng viên, \
+     đồng chí, quần chúng, doanh nghiệp, DN, công ty, đơn vị, tổ chức, tổ chức đảng, \
+     tổ chức cơ sở đảng, chi bộ, đảng bộ, % or phần trăm, \
      or one of VND, USD, persons, enterprises, units, organisations, percent";
 
 /// Qualifier words as they precede a number in a value cell.
@@ -576,6 +587,10 @@ mod tests {
             ("đơn vị", Unit::Units, 0),
             ("tổ chức", Unit::Organisations, 0),
             ("tổ chức cơ sở đảng", Unit::Organisations, 0),
+            ("đồng chí", Unit::Persons, 0),
+            ("quần chúng", Unit::Persons, 0),
+            ("chi bộ", Unit::Organisations, 0),
+            ("DN", Unit::Enterprises, 0),
             ("%", Unit::Percent, 0),
             ("phần trăm", Unit::Percent, 0),
             ("persons", Unit::Persons, 0),

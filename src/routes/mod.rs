@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod answer_cache;
 pub mod committees;
 pub mod export;
+pub mod extractions;
 pub mod groups;
 pub mod health;
 pub mod imports;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut Routes) {
             // Before targets: /targets/progress must not be read as /targets/{id}.
             .configure(analysis::configure)
             .configure(committees::configure)
+            .configure(extractions::configure)
             .configure(groups::configure)
             .configure(imports::configure)
             .configure(indicators::configure)

@@ -253,6 +253,9 @@ fn sample(method: &str, template: &str, f: &Fixture) -> Sample {
             "name_vi": "Tổng doanh thu", "name_en": "Total revenue",
             "unit": "VND", "scale": 9, "measure_kind": "flow", "direction": "higher_is_better"
         })),
+        ("POST", "/api/v1/extractions") => {
+            json_body(json!({"text": "Năm 2021, tổng doanh thu 27.701 tỷ đồng."}))
+        }
         ("POST", "/api/v1/locks") => json_body(json!({"committee": MINE, "period": "2018-Q1"})),
         ("POST", "/api/v1/observations") => json_body(figure),
         ("POST", "/api/v1/observations/batch") => json_body(

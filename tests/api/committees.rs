@@ -128,13 +128,16 @@ async fn indicators_keep_their_unit_once_they_have_figures(backend: Backend) {
     let (_, loans) = app.get_json("/api/v1/indicators/loans_outstanding").await;
     assert_eq!(loans["denominator"], "bank_capital_mobilised");
 
-    let mut profit = json!({"code": "profit", "name_vi": "Lợi nhuận", "name_en": "Profit", "unit": "VND", "scale": 9,
+    // A code the seed catalog does not hold (it has profit since the extraction work).
+    let mut profit = json!({"code": "gross_profit", "name_vi": "Lãi gộp", "name_en": "Gross profit", "unit": "VND", "scale": 9,
                             "measure_kind": "flow", "direction": "higher_is_better"});
     let (status, created) = app.post_json("/api/v1/indicators", &profit).await;
     assert_eq!(status, 201, "{created}");
     profit.as_object_mut().unwrap().remove("code");
     profit["scale"] = json!(6);
-    let (status, changed) = app.put_json("/api/v1/indicators/profit", &profit).await;
+    let (status, changed) = app
+        .put_json("/api/v1/indicators/gross_profit", &profit)
+        .await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["scale"], 6);
 

@@ -6,20 +6,20 @@
 use crate::helpers::{Backend, TestApp};
 use serde_json::Value;
 
-struct ExpectedFigure {
-    committee: &'static str,
-    indicator: &'static str,
+pub(crate) struct ExpectedFigure {
+    pub(crate) committee: &'static str,
+    pub(crate) indicator: &'static str,
     /// Canonical period code: "2021", "2021-S1", "2022-Q1", "2024-03-18".
-    period: &'static str,
-    breakdown: &'static [(&'static str, &'static str)],
-    value: &'static str,
-    unit: &'static str,
-    scale: i32,
-    status: &'static str,
-    qualifier: &'static str,
-    reported_yoy_pct: Option<&'static str>,
-    reported_share_pct: Option<&'static str>,
-    source: &'static str,
+    pub(crate) period: &'static str,
+    pub(crate) breakdown: &'static [(&'static str, &'static str)],
+    pub(crate) value: &'static str,
+    pub(crate) unit: &'static str,
+    pub(crate) scale: i32,
+    pub(crate) status: &'static str,
+    pub(crate) qualifier: &'static str,
+    pub(crate) reported_yoy_pct: Option<&'static str>,
+    pub(crate) reported_share_pct: Option<&'static str>,
+    pub(crate) source: &'static str,
 }
 
 const HP: &str = "haiphong-business-bloc";
@@ -60,7 +60,7 @@ const fn fig(
     }
 }
 
-const FIGURES: &[ExpectedFigure] = &[
+pub(crate) const FIGURES: &[ExpectedFigure] = &[
     // ---- 000: Hải Phòng city Business Bloc, year 2021 ----
     ExpectedFigure {
         reported_yoy_pct: Some("7.7"),
