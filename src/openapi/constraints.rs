@@ -56,9 +56,21 @@ fn constrain_code(schema: &mut RefOr<Schema>, pattern: &str) {
     }
 }
 
+/// No control characters; line breaks and tabs only where the rule allows them.
+const SINGLE_LINE_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+const MULTILINE_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
 fn constrain_text(schema: &mut RefOr<Schema>, rule: TextRule) {
     if let Some(object) = object(schema) {
         object.max_length = Some(rule.max_chars);
+        object.pattern = Some(
+            if rule.multiline {
+                MULTILINE_PATTERN
+            } else {
+                SINGLE_LINE_PATTERN
+            }
+            .to_owned(),
+        );
     }
 }
 
@@ -189,6 +201,21 @@ mod tests {
         let optional = regex::Regex::new(OPTIONAL_CODE_PATTERN).unwrap();
         assert!(optional.is_match("") && optional.is_match("a-1") && !optional.is_match("-"));
         assert!(list.is_match("a,b"));
+        // The text patterns refuse what the text rule refuses.
+        let single = regex::Regex::new(SINGLE_LINE_PATTERN).unwrap();
+        let multi = regex::Regex::new(MULTILINE_PATTERN).unwrap();
+        for text in ["Hải Phòng", "a\tb", "a\nb", "a\0b", "a\u{8a}b", "a\u{1b}b"] {
+            assert_eq!(
+                single.is_match(text),
+                text::check(text, text::NAME).is_ok(),
+                "{text:?}"
+            );
+            assert_eq!(
+                multi.is_match(text),
+                text::check(text, text::REASON).is_ok(),
+                "{text:?}"
+            );
+        }
         assert!(list.is_match("a, b-c ,d"));
         assert!(!list.is_match("a,,b"));
         assert!(!list.is_match("a,"));

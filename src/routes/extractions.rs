@@ -25,6 +25,7 @@ const MAX_LABEL_CHARS: usize = 2_000;
 #[serde(deny_unknown_fields)]
 pub struct ExtractionRequest {
     /// The report's text, as published (at most 100,000 characters).
+    #[schema(min_length = 1, max_length = 100000, pattern = "\\S")]
     pub text: String,
     /// `YYYY-MM-DD`: dates "Hiện nay" and supplies a year the text leaves out.
     #[serde(default)]

@@ -768,6 +768,7 @@ pub async fn update_observation(
         (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The reason breaks the text rule (too long, control characters)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["editor", "admin"]))
