@@ -123,23 +123,28 @@ const UNIT_EXPECTED: &str = "use a unit such as tỷ đồng, triệu đồng, n
      tổ chức cơ sở đảng, chi bộ, đảng bộ, % or phần trăm, \
      or one of VND, USD, persons, enterprises, units, organisations, percent";
 
-/// Qualifier words as they precede a number in a value cell.
-const QUALIFIER_WORDS: &[(&str, Qualifier)] = &[
-    ("trên", Qualifier::LowerBound),
-    ("hơn", Qualifier::LowerBound),
-    ("dưới", Qualifier::UpperBound),
+/// Qualifier words as they precede a number, in a value cell or in a
+/// report's sentence (the extractor reads the same words); longest first.
+pub(crate) const QUALIFIER_WORDS: &[(&str, Qualifier)] = &[
+    ("trên dưới", Qualifier::Approximate),
     ("xấp xỉ", Qualifier::Approximate),
     ("khoảng", Qualifier::Approximate),
     // "gần" ("nearly") is used loosely in reports, so not an upper bound.
     ("gần", Qualifier::Approximate),
     ("chừng", Qualifier::Approximate),
+    ("ngót", Qualifier::Approximate),
+    ("hơn", Qualifier::LowerBound),
+    ("trên", Qualifier::LowerBound),
+    ("dưới", Qualifier::UpperBound),
 ];
 
 const QUALIFIER_EXPECTED: &str = "use exact, lower_bound, upper_bound, approximate, \
-     or chính xác, trên, hơn, dưới, xấp xỉ, khoảng, gần, chừng";
+     or chính xác, trên, hơn, dưới, xấp xỉ, khoảng, gần, chừng, ngót, trên dưới";
 
-/// Status words as they precede a number in a value cell.
-const STATUS_WORDS: &[(&str, ObservationStatus)] = &[
+/// Status words as they precede a number, in a value cell or in a report's
+/// sentence; longest first.
+pub(crate) const STATUS_WORDS: &[(&str, ObservationStatus)] = &[
+    ("ước thực hiện", ObservationStatus::Estimated),
     ("ước đạt", ObservationStatus::Estimated),
     ("ước tính", ObservationStatus::Estimated),
     ("ước", ObservationStatus::Estimated),
@@ -148,8 +153,8 @@ const STATUS_WORDS: &[(&str, ObservationStatus)] = &[
     ("sơ bộ", ObservationStatus::Provisional),
 ];
 
-const STATUS_EXPECTED: &str = "use A, E, P, F, or chính thức, ước đạt, ước tính, ước, \
-     sơ bộ, dự kiến, dự báo";
+const STATUS_EXPECTED: &str = "use A, E, P, F, or chính thức, ước đạt, ước tính, \
+     ước thực hiện, ước, sơ bộ, dự kiến, dự báo";
 
 /// NFC-normalises (so decomposed Vietnamese compares equal to composed),
 /// trims and collapses every whitespace run, non-breaking spaces included,

@@ -53,29 +53,8 @@ pub struct Draft {
     pub is_part: bool,
 }
 
-/// Qualifier words as they precede a number; longest first.
-const QUALIFIERS: &[(&str, Qualifier)] = &[
-    ("trên dưới", Qualifier::Approximate),
-    ("xấp xỉ", Qualifier::Approximate),
-    ("khoảng", Qualifier::Approximate),
-    ("gần", Qualifier::Approximate),
-    ("chừng", Qualifier::Approximate),
-    ("ngót", Qualifier::Approximate),
-    ("hơn", Qualifier::LowerBound),
-    ("trên", Qualifier::LowerBound),
-    ("dưới", Qualifier::UpperBound),
-];
-
-/// Status words as they precede a number; longest first.
-const STATUSES: &[(&str, ObservationStatus)] = &[
-    ("ước thực hiện", ObservationStatus::Estimated),
-    ("ước đạt", ObservationStatus::Estimated),
-    ("ước tính", ObservationStatus::Estimated),
-    ("ước", ObservationStatus::Estimated),
-    ("dự kiến", ObservationStatus::Forecast),
-    ("dự báo", ObservationStatus::Forecast),
-    ("sơ bộ", ObservationStatus::Provisional),
-];
+/// The qualifier and status words of a value cell: one vocabulary.
+use crate::domain::locale::{QUALIFIER_WORDS as QUALIFIERS, STATUS_WORDS as STATUSES};
 
 /// Words between a label and its number that carry no meaning of their own.
 const CONNECTORS: &[&str] = &[
