@@ -309,18 +309,17 @@ async fn vietnamese_files_import_with_locale_vi(backend: Backend) {
     let (_, year) = app.get_json(&get("2023", "revenue")).await;
     assert_eq!(year["items"][0]["value"], "27701");
 
-    // Without locale=vi, "27.701" is a decimal point, so the same file is not read the same way:
-    // "975,9" is rejected.
+    // Without locale=vi, no row is half-read: each carries Vietnamese words
+    // (in its value, unit or qualifier), so each is refused and names the fix.
     let response = app
         .post_raw("/api/v1/imports?dry_run=true", "text/csv", csv)
         .await;
     let problem = assert_problem(response, 422).await;
+    let errors = problem["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 7, "{problem}");
     assert!(
-        problem["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["row"] == 3 && e["field"] == "value"),
+        errors.iter().all(|e| e["code"] == "needs_locale_vi"
+            && e["message"].as_str().unwrap().contains("locale=vi")),
         "{problem}"
     );
 }

@@ -7,6 +7,7 @@ mod analysis;
 mod bad_input;
 mod committees;
 mod export_safety;
+mod fidelity;
 mod history;
 mod imports;
 mod input_limits;

@@ -1,0 +1,261 @@
+//! No figure silently wrong (issue 12): typed spreadsheet cells, no
+//! half-Vietnamese reading, plausibility bounds and warnings, a dry run that
+//! lists rows, and exports that re-import unchanged in every locale.
+
+use rust_xlsxwriter::{ExcelDateTime, Format as CellFormat, Workbook, Worksheet, XlsxError};
+use serde_json::Value;
+
+use crate::helpers::{read, Backend, TestApp};
+
+const COMMITTEE: &str = "hanam-business-bloc";
+
+async fn import(app: &TestApp, query: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let response = app
+        .post_raw(&format!("/api/v1/imports{query}"), content_type, body)
+        .await;
+    read(response).await
+}
+
+async fn import_xlsx(app: &TestApp, query: &str, body: Vec<u8>) -> (u16, Value) {
+    let separator = if query.is_empty() { "?" } else { "&" };
+    import(
+        app,
+        &format!("{query}{separator}format=xlsx"),
+        "application/octet-stream",
+        body,
+    )
+    .await
+}
+
+/// A workbook as a statistician's spreadsheet program saves it: a header row
+/// of text cells, then whatever `fill` writes from row 2 on.
+fn sheet(headers: &[&str], fill: impl FnOnce(&mut Worksheet) -> Result<(), XlsxError>) -> Vec<u8> {
+    let mut workbook = Workbook::new();
+    let worksheet = workbook.add_worksheet();
+    for (column, header) in (0u16..).zip(headers) {
+        worksheet.write_string(0, column, *header).unwrap();
+    }
+    fill(worksheet).unwrap();
+    workbook.save_to_buffer().unwrap()
+}
+
+/// The stored figure of the committee, or `None`.
+async fn stored(app: &TestApp, indicator: &str, period: &str) -> Option<Value> {
+    let (status, page) = app
+        .get_json(&format!(
+            "/api/v1/observations?committee={COMMITTEE}&indicator={indicator}&period={period}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    page["items"].as_array().unwrap().first().cloned()
+}
+
+async fn stored_value(app: &TestApp, indicator: &str, period: &str) -> Option<String> {
+    stored(app, indicator, period)
+        .await
+        .map(|item| item["value"].as_str().unwrap().to_owned())
+}
+
+/// The codes of the errors of a refused (or non-atomic) import, by row.
+fn error_codes(summary: &Value) -> Vec<(u64, String)> {
+    summary["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The issue's first three rows: a number cell is its number, whatever the
+/// locale (27.701 million USD, a 1.234 % NPL ratio, 7273.6).
+async fn number_cells_are_read_exactly_whatever_the_locale(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let xlsx = sheet(&["committee", "indicator", "period", "value"], |s| {
+        for (row, indicator, period, value) in [
+            (1, "export_turnover", "2022-Q1", 27.701),
+            (2, "npl_ratio", "2022-Q1", 1.234),
+            (3, "revenue", "2022-Q1", 7273.6),
+        ] {
+            s.write_string(row, 0, COMMITTEE)?;
+            s.write_string(row, 1, indicator)?;
+            s.write_string(row, 2, period)?;
+            s.write_number(row, 3, value)?;
+        }
+        Ok(())
+    });
+    let (status, summary) = import_xlsx(&app, "?locale=vi", xlsx.clone()).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["created"], 3, "{summary}");
+    assert_eq!(
+        stored_value(&app, "export_turnover", "2022-Q1")
+            .await
+            .as_deref(),
+        Some("27.701")
+    );
+    assert_eq!(
+        stored_value(&app, "npl_ratio", "2022-Q1").await.as_deref(),
+        Some("1.234")
+    );
+    assert_eq!(
+        stored_value(&app, "revenue", "2022-Q1").await.as_deref(),
+        Some("7273.6")
+    );
+    // And without a locale: the same figures, so nothing changes.
+    let (status, again) = import_xlsx(&app, "", xlsx).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["unchanged"], 3, "{again}");
+}
+
+/// Text cells are read by the locale: `27.701` is 27701 with locale=vi.
+async fn text_cells_follow_the_locale(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let xlsx = sheet(&["committee", "indicator", "period", "value"], |s| {
+        s.write_string(1, 0, COMMITTEE)?;
+        s.write_string(1, 1, "revenue")?;
+        s.write_string(1, 2, "2022-Q1")?;
+        s.write_string(1, 3, "27.701")?;
+        Ok(())
+    });
+    let (status, summary) = import_xlsx(&app, "?locale=vi", xlsx).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(
+        stored_value(&app, "revenue", "2022-Q1").await.as_deref(),
+        Some("27701")
+    );
+}
+
+/// The issue's text-cell rows: without locale=vi a value next to Vietnamese
+/// words is refused, naming the fix; with it, read entirely the Vietnamese way.
+async fn vietnamese_words_without_locale_vi_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let xlsx = sheet(&["committee", "indicator", "period", "value"], |s| {
+        for (row, period, value) in [
+            (1, "2022-Q1", "ước đạt 7.100 tỷ đồng"),
+            (2, "2022-Q2", "trên 185.200 triệu đồng"),
+        ] {
+            s.write_string(row, 0, COMMITTEE)?;
+            s.write_string(row, 1, "revenue")?;
+            s.write_string(row, 2, period)?;
+            s.write_string(row, 3, value)?;
+        }
+        Ok(())
+    });
+    let (status, problem) = import_xlsx(&app, "", xlsx.clone()).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        error_codes(&problem["summary"]),
+        [(2, "needs_locale_vi".into()), (3, "needs_locale_vi".into())]
+    );
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("locale=vi"),
+        "{problem}"
+    );
+    assert_eq!(stored(&app, "revenue", "2022-Q1").await, None);
+
+    // The same words in the unit column next to a text number: refused too.
+    let csv = format!(
+        "committee,indicator,period,value,unit\n{COMMITTEE},revenue,2022-Q3,7.100,tỷ đồng\n"
+    );
+    let (status, problem) = import(&app, "", "text/csv", csv.into_bytes()).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        error_codes(&problem["summary"]),
+        [(2, "needs_locale_vi".into())]
+    );
+
+    let (status, summary) = import_xlsx(&app, "?locale=vi", xlsx).await;
+    assert_eq!(status, 200, "{summary}");
+    let estimate = stored(&app, "revenue", "2022-Q1").await.unwrap();
+    assert_eq!(
+        (estimate["value"].as_str(), estimate["status"].as_str()),
+        (Some("7100"), Some("E"))
+    );
+    let bound = stored(&app, "revenue", "2022-Q2").await.unwrap();
+    assert_eq!(
+        (bound["value"].as_str(), bound["qualifier"].as_str()),
+        (Some("185.2"), Some("lower_bound"))
+    );
+}
+
+/// The issue's date row: a date cell in the period column is read by its
+/// number format: `m/yyyy` is a month, `dd/mm/yyyy` a day, a time refused.
+async fn period_date_cells_are_read_by_their_format(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let xlsx = sheet(&["committee", "indicator", "period", "value"], |s| {
+        let month = CellFormat::new().set_num_format("m/yyyy");
+        let short_month = CellFormat::new().set_num_format("mm/yyyy");
+        let day = CellFormat::new().set_num_format("dd/mm/yyyy");
+        let september = ExcelDateTime::from_ymd(2022, 9, 1)?;
+        let october = ExcelDateTime::from_ymd(2022, 10, 1)?;
+        let day_date = ExcelDateTime::from_ymd(2024, 3, 18)?;
+        s.write_datetime_with_format(1, 2, &september, &month)?;
+        s.write_datetime_with_format(2, 2, &october, &short_month)?;
+        s.write_datetime_with_format(3, 2, &day_date, &day)?;
+        for (row, indicator, value) in [
+            (1, "export_turnover", 11.0),
+            (2, "export_turnover", 12.0),
+            (3, "bank_capital_mobilised", 500.0),
+        ] {
+            s.write_string(row, 0, COMMITTEE)?;
+            s.write_string(row, 1, indicator)?;
+            s.write_number(row, 3, value)?;
+        }
+        Ok(())
+    });
+    let (status, summary) = import_xlsx(&app, "", xlsx).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["created"], 3, "{summary}");
+    let september = stored(&app, "export_turnover", "2022-M09").await.unwrap();
+    assert_eq!(
+        (
+            september["period"].as_str(),
+            september["frequency"].as_str()
+        ),
+        (Some("2022-M09"), Some("monthly"))
+    );
+    assert!(stored(&app, "export_turnover", "2022-M10").await.is_some());
+    assert_eq!(
+        stored_value(&app, "bank_capital_mobilised", "2024-03-18")
+            .await
+            .as_deref(),
+        Some("500")
+    );
+
+    // A date and time, or a TRUE cell: the row is refused, not the file.
+    let xlsx = sheet(&["committee", "indicator", "period", "value"], |s| {
+        let clock = CellFormat::new().set_num_format("dd/mm/yyyy hh:mm");
+        s.write_datetime_with_format(1, 2, &ExcelDateTime::from_ymd(2022, 11, 1)?, &clock)?;
+        s.write_string(2, 2, "2022-M12")?;
+        s.write_boolean(2, 3, true)?;
+        s.write_string(3, 2, "2023-M01")?;
+        s.write_number(3, 3, 5.0)?;
+        for row in 1..=3 {
+            s.write_string(row, 0, COMMITTEE)?;
+            s.write_string(row, 1, "export_turnover")?;
+        }
+        s.write_number(1, 3, 5.0)?;
+        Ok(())
+    });
+    let (status, summary) = import_xlsx(&app, "?atomic=false", xlsx).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(
+        error_codes(&summary),
+        [(2, "unreadable_cell".into()), (3, "unreadable_cell".into())]
+    );
+    assert_eq!(summary["created"], 1, "{summary}");
+}
+
+crate::both_backends!(
+    number_cells_are_read_exactly_whatever_the_locale,
+    text_cells_follow_the_locale,
+    vietnamese_words_without_locale_vi_are_refused,
+    period_date_cells_are_read_by_their_format,
+);
