@@ -1359,12 +1359,14 @@ fn column_letters(column: u32) -> String {
 /// Columns named in `numeric_columns` are written as number cells when the
 /// text is a plain decimal that round-trips exactly through f64 with at most
 /// 15 significant digits (so Excel users can compute with them), otherwise
-/// as text cells (so 12345678901234567.891 and 975.90 stay exact).
+/// as text cells of `text_number(text)` (so 12345678901234567.891 and 975.90
+/// stay exact, written as the locale that will read them expects).
 /// Everything else is text. Every row must have one cell per header; at most
 /// 1,048,575 rows fit in a worksheet.
 pub fn write_xlsx(
     headers: &[&str],
     numeric_columns: &[&str],
+    text_number: impl Fn(&str) -> String,
     rows: impl Iterator<Item = Vec<Option<String>>>,
 ) -> Result<Vec<u8>, TabularError> {
     let workbook_error = |error: rust_xlsxwriter::XlsxError| TabularError::Xlsx {
@@ -1409,9 +1411,10 @@ pub fn write_xlsx(
             let Some(text) = cell.as_deref().filter(|text| !text.is_empty()) else {
                 continue;
             };
-            let written = match is_numeric.then(|| exact_excel_number(text)).flatten() {
-                Some(number) => sheet.write_number(row_number, column, number),
-                None => sheet.write_string(row_number, column, text),
+            let written = match (is_numeric, exact_excel_number(text)) {
+                (true, Some(number)) => sheet.write_number(row_number, column, number),
+                (true, None) => sheet.write_string(row_number, column, text_number(text)),
+                (false, _) => sheet.write_string(row_number, column, text),
             };
             written.map_err(|error| TabularError::UnsupportedValue {
                 format: Format::Xlsx,
@@ -1639,7 +1642,7 @@ mod tests {
                 found: 1
             }
         ));
-        let error = write_xlsx(&["a", "b"], &[], rows.into_iter()).unwrap_err();
+        let error = write_xlsx(&["a", "b"], &[], str::to_owned, rows.into_iter()).unwrap_err();
         assert!(matches!(
             error,
             TabularError::WrongRowLength { number: 2, .. }
@@ -1665,7 +1668,13 @@ mod tests {
             .map(|value| cells(&[Some("42"), Some(value), Some("Hải Phòng, quý I")]))
             .collect();
         rows.extend(tricky_rows());
-        let bytes = write_xlsx(&headers, &["value"], rows.clone().into_iter()).unwrap();
+        let bytes = write_xlsx(
+            &headers,
+            &["value"],
+            str::to_owned,
+            rows.clone().into_iter(),
+        )
+        .unwrap();
 
         let (read_headers, read) = read_all(Format::Xlsx, &bytes).unwrap();
         assert_eq!(read_headers, headers);
@@ -1699,7 +1708,7 @@ mod tests {
         let file = tempfile::Builder::new().suffix(".XLSX").tempfile().unwrap();
         let format = Format::from_path(file.path()).unwrap();
         assert_eq!(format, Format::Xlsx);
-        let bytes = write_xlsx(&["value"], &["value"], std::iter::empty()).unwrap();
+        let bytes = write_xlsx(&["value"], &["value"], str::to_owned, std::iter::empty()).unwrap();
         std::fs::write(file.path(), bytes).unwrap();
         let input = std::fs::File::open(file.path()).unwrap();
         let (headers, count) = read_rows(format, input, |_, _| ControlFlow::Continue(())).unwrap();

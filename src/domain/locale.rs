@@ -205,6 +205,17 @@ pub fn parse_number(text: &str, locale: Locale) -> Result<Decimal, LocaleError> 
     }
 }
 
+/// Writes `value` as [`parse_number`] reads it back in `locale`, digit for
+/// digit: `975.90` stays `975.90` in the standard locale and is `975,90` in
+/// Vietnamese (no thousands grouping, which the reader does not require).
+pub fn format_number(value: Decimal, locale: Locale) -> String {
+    let text = value.to_string();
+    match locale {
+        Locale::Standard => text,
+        Locale::Vietnamese => text.replace('.', ","),
+    }
+}
+
 /// Reads a tidied Vietnamese number; the error is why it is not one.
 fn parse_vietnamese_number(text: &str) -> Result<Decimal, String> {
     if text.is_empty() {
@@ -574,6 +585,28 @@ mod tests {
             assert!(error.expected().contains(reason), "{text:?}: {error}");
             assert!(error.expected().contains(VIETNAMESE_NUMBER), "{text:?}");
         }
+    }
+
+    #[test]
+    fn formatted_numbers_read_back_unchanged() {
+        for text in [
+            "0",
+            "975.90",
+            "-0.05",
+            "27701",
+            "12345678901234567.891",
+            "1234567890123456789012345678",
+            "0.0000000000000000000000000001",
+            "-79228162514264337593543950.35",
+        ] {
+            let value: Decimal = text.parse().unwrap();
+            for locale in Locale::ALL {
+                let written = format_number(value, *locale);
+                let read = parse_number(&written, *locale).unwrap();
+                assert_eq!(read.to_string(), value.to_string(), "{text} in {locale}");
+            }
+        }
+        assert_eq!(format_number("975.90".parse().unwrap(), VI), "975,90");
     }
 
     #[test]
