@@ -746,8 +746,7 @@ pub async fn update_observation(
                 source: input.source.as_deref(),
                 source_quote: input.source_quote.as_deref(),
             },
-            current.unit,
-            current.scale,
+            &current.indicator,
             &refs,
         )
         .map_err(reject)?;

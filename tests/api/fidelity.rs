@@ -423,3 +423,162 @@ async fn exports_re_import_unchanged_in_every_locale(backend: Backend) {
 }
 
 crate::both_backends!(exports_re_import_unchanged_in_every_locale);
+
+/// The codes of a problem's errors, with the field (and index) each names.
+fn problem_codes(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn out_of_bounds() -> Vec<(String, String)> {
+    vec![("value".into(), "out_of_bounds".into())]
+}
+
+/// Bounds hold on every write path: a 1,234 % NPL ratio (a percentage of a
+/// total lies in 0–100) or a negative revenue is refused by a single write,
+/// an update, a batch, an import and a target; a percent of target may
+/// exceed 100. The indicator resource shows and changes its bounds.
+async fn bounds_are_enforced_on_every_write_path(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, npl) = app.get_json("/api/v1/indicators/npl_ratio").await;
+    assert_eq!(status, 200, "{npl}");
+    assert_eq!(
+        (
+            npl["min_value"].as_str(),
+            npl["max_value"].as_str(),
+            npl["whole_number"].as_bool()
+        ),
+        (Some("0"), Some("100"), Some(false))
+    );
+    let (_, members) = app.get_json("/api/v1/indicators/new_party_members").await;
+    assert_eq!(
+        (
+            members["min_value"].as_str(),
+            members["whole_number"].as_bool()
+        ),
+        (Some("0"), Some(true))
+    );
+    let (_, of_target) = app
+        .get_json("/api/v1/indicators/nonstate_party_organisations_target_pct")
+        .await;
+    assert_eq!(of_target["max_value"], Value::Null);
+
+    let figure = |indicator: &str, period: &str, value: &str| serde_json::json!({"committee": COMMITTEE, "indicator": indicator, "period": period, "value": value});
+    // Single write.
+    let (status, problem) = app
+        .post_json(
+            "/api/v1/observations",
+            &figure("npl_ratio", "2022-Q1", "1234"),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem_codes(&problem), out_of_bounds());
+    let (status, problem) = app
+        .post_json("/api/v1/observations", &figure("revenue", "2022-Q1", "-1"))
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem_codes(&problem), out_of_bounds());
+    // Bounds are in the indicator's scale: 5 000 000 triệu is 5 000 tỷ, fine;
+    // a percent of target above 100 is fine.
+    let (status, created) = app
+        .post_json(
+            "/api/v1/observations",
+            &figure("npl_ratio", "2022-Q1", "1.234"),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let (status, body) = app
+        .post_json(
+            "/api/v1/observations",
+            &figure("nonstate_party_organisations_target_pct", "2022", "135"),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    // Update.
+    let id = created["id"].as_i64().unwrap();
+    let (status, problem) = app
+        .put_json(
+            &format!("/api/v1/observations/{id}"),
+            &serde_json::json!({"value": "100.5"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem_codes(&problem), out_of_bounds());
+
+    // Batch: the item is named by its index; nothing is written.
+    let batch = serde_json::json!({"observations": [
+        figure("npl_ratio", "2022-Q2", "2"),
+        figure("export_share_pct", "2022", "140"),
+    ]});
+    let (status, problem) = app.post_json("/api/v1/observations/batch", &batch).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["index"], 1, "{problem}");
+    assert_eq!(problem_codes(&problem), out_of_bounds());
+    assert_eq!(stored(&app, "npl_ratio", "2022-Q2").await, None);
+
+    // Import: the row is refused (and whole numbers are whole).
+    let csv = format!(
+        "committee,indicator,period,value\n\
+         {COMMITTEE},npl_ratio,2022-Q3,1234\n\
+         {COMMITTEE},units_meeting_plan,2022,2.5\n\
+         {COMMITTEE},npl_ratio,2022-Q4,2\n"
+    );
+    let (status, problem) = import(&app, "", "text/csv", csv.into_bytes()).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        error_codes(&problem["summary"]),
+        [(2, "out_of_bounds".into()), (3, "invalid_value".into())]
+    );
+
+    // Targets.
+    let target = |indicator: &str, value: &str| serde_json::json!({"committee": COMMITTEE, "indicator": indicator, "period": "2023", "value": value});
+    let (status, problem) = app
+        .post_json("/api/v1/targets", &target("export_share_pct", "150"))
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem_codes(&problem), out_of_bounds());
+    let (status, body) = app
+        .post_json("/api/v1/targets", &target("export_share_pct", "45"))
+        .await;
+    assert!(status == 200 || status == 201, "{body}");
+
+    // An admin sets bounds; an impossible pair is refused.
+    let mut update = of_target.clone();
+    for field in ["code", "created_at", "updated_at"] {
+        update.as_object_mut().unwrap().remove(field);
+    }
+    update["max_value"] = "200".into();
+    let path = "/api/v1/indicators/nonstate_party_organisations_target_pct";
+    let (status, body) = app.put_json(path, &update).await;
+    assert_eq!(
+        (status, body["max_value"].as_str()),
+        (200, Some("200")),
+        "{body}"
+    );
+    let (status, problem) = app
+        .post_json(
+            "/api/v1/observations",
+            &figure("nonstate_party_organisations_target_pct", "2023", "201"),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    update["min_value"] = "300".into();
+    let (status, problem) = app.put_json(path, &update).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        problem_codes(&problem),
+        [("min_value".to_owned(), "invalid_bounds".to_owned())]
+    );
+}
+
+crate::both_backends!(bounds_are_enforced_on_every_write_path);
