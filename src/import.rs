@@ -15,10 +15,10 @@ use crate::db::imports::{self, StagedRow, Strategy};
 use crate::db::{self, write_transaction, AnyConnection};
 use crate::domain::breakdown::Breakdown;
 use crate::domain::locale::{self, Locale};
-use crate::domain::value::ExactDecimal;
+use crate::domain::value::{parse_decimal, ExactDecimal};
 use crate::error::{ApiError, FieldError};
 use crate::ingest::{self, ObservationInput, ReferenceData};
-use crate::tabular::{self, Format, RawRow, COLUMNS, EXPORT_ID_COLUMNS};
+use crate::tabular::{self, Cell, Format, RawRow, COLUMNS, EXPORT_ID_COLUMNS};
 
 /// Rows written to the staging table at a time.
 const CHUNK_ROWS: usize = 5000;
@@ -127,6 +127,20 @@ fn check_headers(headers: &[String], strategy: Strategy) -> Result<HashMap<Strin
     Ok(index)
 }
 
+/// Columns whose cells hold numbers: a number cell is taken exactly as it
+/// is, a text cell is read by the import's locale.
+const NUMBER_COLUMNS: [&str; 3] = ["value", "reported_yoy_pct", "reported_share_pct"];
+/// Columns whose words (a unit, a status, a qualifier) tell how the row was
+/// written: Vietnamese words there mean Vietnamese numbers.
+const WORD_COLUMNS: [&str; 6] = [
+    "value",
+    "unit",
+    "status",
+    "qualifier",
+    "reported_yoy_qualifier",
+    "reported_share_qualifier",
+];
+
 /// Parses one row into a staged figure, with the API's own rules.
 fn parse_row(
     raw: &RawRow,
@@ -134,13 +148,11 @@ fn parse_row(
     refs: &ReferenceData,
     options: &ImportOptions,
 ) -> Result<StagedRow, Vec<RowError>> {
-    let cell = |name: &str| {
+    let typed = |name: &str| {
         columns
             .get(name)
             .and_then(|&i| raw.cells.get(i))
-            .and_then(|c| c.as_deref())
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
+            .and_then(Option::as_ref)
     };
     let mut errors = Vec::new();
     let mut fail = |column: &str, code: &str, message: String| {
@@ -151,13 +163,63 @@ fn parse_row(
             message,
         });
     };
+    // A cell the file layer could not read refuses its row, and a cell of
+    // another column is read as text (a number cell of `scale` is "9").
+    let mut unreadable: Vec<(usize, &str, &str)> = columns
+        .iter()
+        .filter_map(|(name, &index)| match raw.cells.get(index) {
+            Some(Some(Cell::Unreadable(why))) => Some((index, name.as_str(), why.as_str())),
+            _ => None,
+        })
+        .collect();
+    unreadable.sort_unstable();
+    for (_, name, why) in unreadable {
+        fail(name, "unreadable_cell", why.to_owned());
+    }
+    let texts: HashMap<&str, std::borrow::Cow<'_, str>> = columns
+        .iter()
+        .filter_map(|(name, &index)| {
+            let text = raw.cells.get(index)?.as_ref()?.text()?;
+            Some((name.as_str(), text))
+        })
+        .collect();
+    let cell = |name: &str| {
+        texts
+            .get(name)
+            .map(|text| text.trim())
+            .filter(|text| !text.is_empty())
+    };
+    // No half-Vietnamese reading: under the standard locale, a row whose
+    // numbers are text and whose words are Vietnamese is refused.
+    let text_numbers = NUMBER_COLUMNS
+        .iter()
+        .any(|column| matches!(typed(column), Some(Cell::Text(_))));
+    if options.locale == Locale::Standard && text_numbers {
+        let vietnamese = WORD_COLUMNS.iter().find_map(|column| {
+            let text = cell(column)?;
+            locale::vietnamese_word(text).map(|word| (*column, text, word))
+        });
+        if let Some((column, text, word)) = vietnamese {
+            let why = locale::needs_vietnamese(word);
+            fail(
+                column,
+                "needs_locale_vi",
+                format!("{column} {text:?}: {why}"),
+            );
+            return Err(errors);
+        }
+    }
     let mut value = None;
     let mut qualifier = None;
     let mut status = None;
     let mut unit = None;
     let mut scale = None;
-    match cell("value") {
-        Some(text) => match locale::parse_value_phrase(text, options.locale) {
+    match (typed("value"), cell("value")) {
+        (Some(Cell::Number(number)), _) => match parse_decimal(number) {
+            Ok(number) => value = Some(number),
+            Err(e) => fail("value", "invalid_value", e.to_string()),
+        },
+        (_, Some(text)) => match locale::parse_value_phrase(text, options.locale) {
             Ok(phrase) => {
                 value = Some(phrase.value);
                 qualifier = phrase.qualifier;
@@ -169,10 +231,11 @@ fn parse_row(
             }
             Err(e) => fail("value", "invalid_value", e.to_string()),
         },
-        None if options.strategy != Strategy::Delete => {
+        (Some(Cell::Unreadable(_)), None) => {}
+        (_, None) if options.strategy != Strategy::Delete => {
             fail("value", "missing_value", "value is empty".into())
         }
-        None => {}
+        (_, None) => {}
     }
     if let Some(text) = cell("unit") {
         match locale::parse_unit(text) {
@@ -213,11 +276,17 @@ fn parse_row(
         }
     }
     let mut percent = |column: &str| -> Option<ExactDecimal> {
-        let text = cell(column)?;
-        let number = text.strip_suffix('%').unwrap_or(text).trim_end();
-        locale::parse_number(number, options.locale)
+        let parsed = match typed(column)? {
+            Cell::Number(number) => parse_decimal(number).map_err(|e| e.to_string()),
+            _ => {
+                let text = cell(column)?;
+                let number = text.strip_suffix('%').unwrap_or(text).trim_end();
+                locale::parse_number(number, options.locale).map_err(|e| e.to_string())
+            }
+        };
+        parsed
             .map(ExactDecimal)
-            .map_err(|e| fail(column, "invalid_number", e.to_string()))
+            .map_err(|message| fail(column, "invalid_number", message))
             .ok()
     };
     let reported_yoy_pct = percent("reported_yoy_pct");

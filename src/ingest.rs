@@ -13,8 +13,8 @@ use crate::db::targets::NewTarget;
 use crate::db::{self, AnyConnection};
 use crate::domain::breakdown::Breakdown;
 use crate::domain::code::{CommitteeCode, IndicatorCode, SourceCode};
-use crate::domain::indicator::Unit;
-use crate::domain::observation::check_value_for_unit;
+use crate::domain::indicator::{Bounds, Unit};
+use crate::domain::observation::check_value;
 use crate::domain::period::PeriodCode;
 use crate::domain::text::{self, TextRule};
 use crate::domain::value::{rescale, ExactDecimal, ObservationStatus, Qualifier};
@@ -85,6 +85,7 @@ struct IndicatorRef {
     id: i64,
     unit: Unit,
     scale: i32,
+    bounds: Bounds,
 }
 
 impl ReferenceData {
@@ -97,12 +98,14 @@ impl ReferenceData {
             indicators: db::indicators::list(conn)?
                 .into_iter()
                 .map(|i| {
+                    let bounds = i.bounds();
                     (
                         i.code,
                         IndicatorRef {
                             id: i.id,
                             unit: i.unit,
                             scale: i.scale,
+                            bounds,
                         },
                     )
                 })
@@ -231,11 +234,17 @@ pub struct StateInput<'a> {
 fn validate_state(
     problems: &mut Problems,
     input: StateInput<'_>,
-    indicator: Option<(Unit, i32)>,
+    indicator: Option<IndicatorRef>,
     refs: &ReferenceData,
 ) -> Option<ObservationState> {
     let mut value = input.value.0;
-    if let Some((unit, scale)) = indicator {
+    if let Some(IndicatorRef {
+        unit,
+        scale,
+        bounds,
+        ..
+    }) = indicator
+    {
         if let Some(given) = input.unit.filter(|given| *given != unit) {
             problems.add(
                 "unit",
@@ -256,8 +265,9 @@ fn validate_state(
                 },
             }
         }
-        if let Err(message) = check_value_for_unit(value, unit) {
-            problems.add("value", "invalid_value", message);
+        // After rescaling: bounds are in the indicator's own scale.
+        if let Err(problem) = check_value(value, unit, &bounds) {
+            problems.add("value", problem.code, problem.message);
         }
     }
     let (reported_yoy_pct, reported_yoy_qualifier) = check_reported(
@@ -339,7 +349,7 @@ pub fn validate_observation(
             source: input.source.as_deref(),
             source_quote: input.source_quote.as_deref(),
         },
-        indicator.map(|i| (i.unit, i.scale)),
+        indicator,
         refs,
     );
     check_text(
@@ -366,18 +376,18 @@ pub fn validate_observation(
     }
 }
 
-/// Validates the new values of an existing figure of an indicator in `unit` at `scale`.
+/// Validates the new values of an existing figure of the indicator with code `indicator`.
 pub fn validate_change(
     input: StateInput<'_>,
-    unit: Unit,
-    scale: i32,
+    indicator: &str,
     refs: &ReferenceData,
 ) -> Result<ObservationState, Vec<FieldError>> {
     let mut problems = Problems {
         index: None,
         errors: Vec::new(),
     };
-    let state = validate_state(&mut problems, input, Some((unit, scale)), refs);
+    let indicator = refs.indicators.get(indicator).copied();
+    let state = validate_state(&mut problems, input, indicator, refs);
     match state {
         Some(state) if problems.errors.is_empty() => Ok(state),
         _ => Err(problems.errors),
@@ -470,8 +480,8 @@ pub fn validate_target(
         .map_err(|e| problems.add("period", "invalid_period", e.to_string()))
         .ok();
     if let Some(indicator) = indicator {
-        if let Err(message) = check_value_for_unit(input.value.0, indicator.unit) {
-            problems.add("value", "invalid_value", message);
+        if let Err(problem) = check_value(input.value.0, indicator.unit, &indicator.bounds) {
+            problems.add("value", problem.code, problem.message);
         }
     }
     let source_id = input

@@ -1,5 +1,8 @@
 //! The `chitieu` command: the API server and its maintenance tasks.
 
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 use chitieu::config::Config;
@@ -80,13 +83,40 @@ struct ImportArgs {
     reason: Option<String>,
 }
 
-fn main() -> anyhow::Result<()> {
+/// Exit code of an import that rejected rows (1 is any other failure).
+const EXIT_REJECTED: u8 = 2;
+
+/// Runs the command. A failure is one line on stderr and a non-zero exit
+/// code, never a stack trace (whatever RUST_BACKTRACE says): the command is
+/// for people.
+fn main() -> ExitCode {
     chitieu::init_tracing();
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            // `{:#}` is the error and its causes on one line.
+            let _ = writeln!(io::stderr(), "chitieu: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes to stdout; a reader that went away (`chitieu openapi | head`) is
+/// not an error.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(()),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => {
-            print!("{}", chitieu::openapi::document_json());
-            Ok(())
+            print_out(&chitieu::openapi::document_json())?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             let config = Config::from_env()?;
@@ -97,7 +127,7 @@ fn main() -> anyhow::Result<()> {
                 "{applied} migration(s) applied to {}",
                 config.database_url.redacted()
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Seed => {
             let config = Config::from_env()?;
@@ -108,11 +138,11 @@ fn main() -> anyhow::Result<()> {
                 seed::load_dir(conn, &config.seed_dir)
             })?;
             println!("{report:?}");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Serve => serve(),
+        Command::Serve => serve().map(|()| ExitCode::SUCCESS),
         Command::Import(args) => import_file(args),
-        Command::Token(command) => token(command),
+        Command::Token(command) => token(command).map(|()| ExitCode::SUCCESS),
     }
 }
 
@@ -127,7 +157,80 @@ fn serve() -> anyhow::Result<()> {
     })
 }
 
-fn import_file(args: ImportArgs) -> anyhow::Result<()> {
+/// A file read through a progress bar that shows where in the file the
+/// reader is, not how many bytes it has read: XLSX is a zip archive, read
+/// by seeking back and forth, so counting reads would overshoot its size.
+struct ProgressReader<R> {
+    inner: R,
+    bar: indicatif::ProgressBar,
+}
+
+impl<R: Seek> ProgressReader<R> {
+    fn show(&mut self) -> io::Result<()> {
+        let at = self.inner.stream_position()?;
+        self.bar
+            .set_position(at.min(self.bar.length().unwrap_or(at)));
+        Ok(())
+    }
+}
+
+impl<R: Read + Seek> Read for ProgressReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.show()?;
+        Ok(read)
+    }
+}
+
+impl<R: Read + Seek> Seek for ProgressReader<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let at = self.inner.seek(to)?;
+        self.show()?;
+        Ok(at)
+    }
+}
+
+/// The summary of an import as a table for people, then its rejected rows.
+fn summary_table(summary: &chitieu::import::ImportSummary) -> String {
+    let mut table = String::new();
+    let outcome = if summary.committed {
+        "written"
+    } else if summary.dry_run {
+        "dry run: nothing written"
+    } else {
+        "nothing written"
+    };
+    table.push_str(&format!("{:<10} {:>10}\n", "rows", summary.rows));
+    for (label, count) in [
+        ("created", summary.created),
+        ("updated", summary.updated),
+        ("unchanged", summary.unchanged),
+        ("deleted", summary.deleted),
+        ("rejected", summary.rejected),
+    ] {
+        table.push_str(&format!("{label:<10} {count:>10}\n"));
+    }
+    table.push_str(&format!("{outcome}\n"));
+    if !summary.errors.is_empty() {
+        table.push_str("\nrow\tcolumn\tcode\tmessage\n");
+        for error in &summary.errors {
+            table.push_str(&format!(
+                "{}\t{}\t{}\t{}\n",
+                error.row,
+                error.column.as_deref().unwrap_or("-"),
+                error.code,
+                error.message
+            ));
+        }
+        let unlisted = summary.rejected - summary.errors.len() as i64;
+        if unlisted > 0 {
+            table.push_str(&format!("… and {unlisted} more rejected row(s)\n"));
+        }
+    }
+    table
+}
+
+fn import_file(args: ImportArgs) -> anyhow::Result<ExitCode> {
     use chitieu::import::{import, ImportOptions};
     use chitieu::tabular::Format;
 
@@ -172,23 +275,38 @@ fn import_file(args: ImportArgs) -> anyhow::Result<()> {
     };
     let rows_bar = bar.clone();
     let caller = chitieu::auth::Caller::system(&args.user);
-    let summary = import(
+    let input = ProgressReader {
+        inner: file,
+        bar: bar.clone(),
+    };
+    let result = import(
         &mut conn,
-        bar.wrap_read(file),
+        input,
         options,
         &caller,
         args.reason.as_deref(),
         move |rows| {
             rows_bar.set_message(format!("{rows} rows"));
         },
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    );
     bar.finish_and_clear();
-    println!("{}", serde_json::to_string_pretty(&summary)?);
-    if summary.rejected > 0 && summary.atomic {
-        anyhow::bail!("{} row(s) rejected; nothing was written", summary.rejected);
+    let summary = result.map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    print_out(&summary_table(&summary))?;
+    if summary.rejected > 0 {
+        let _ = writeln!(
+            io::stderr(),
+            "chitieu: {} row(s) of {} rejected{}",
+            summary.rejected,
+            args.file.display(),
+            if summary.committed {
+                "; the other rows were written"
+            } else {
+                "; nothing was written"
+            }
+        );
+        return Ok(ExitCode::from(EXIT_REJECTED));
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn token(command: TokenCommand) -> anyhow::Result<()> {

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::db::committees::CommitteeChanges;
+use crate::db::decimal::StoredDecimal;
 use crate::db::groups::GroupChanges;
 use crate::db::indicators::IndicatorChanges;
 use crate::db::observations::{Author, WriteMode, WriteOutcome};
@@ -18,7 +19,10 @@ use crate::db::sources::NewSource;
 use crate::db::{self, AnyConnection};
 use crate::domain::code::{CommitteeCode, GroupCode, IndicatorCode, SourceCode};
 use crate::domain::committee::CommitteeKind;
-use crate::domain::indicator::{check_kind_fits_unit, check_scale, Direction, MeasureKind, Unit};
+use crate::domain::indicator::{
+    check_kind_fits_unit, check_scale, Bounds, Direction, MeasureKind, Unit,
+};
+use crate::domain::value::ExactDecimal;
 use crate::ingest::{self, ObservationInput, ReferenceData, TargetInput};
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +60,22 @@ struct SeedIndicator {
     #[serde(default)]
     numerator: Option<IndicatorCode>,
     description: Option<String>,
+    #[serde(default)]
+    min_value: Option<ExactDecimal>,
+    #[serde(default)]
+    max_value: Option<ExactDecimal>,
+    #[serde(default)]
+    whole_number: bool,
+}
+
+impl SeedIndicator {
+    fn bounds(&self) -> Bounds {
+        Bounds {
+            min: self.min_value.map(ExactDecimal::into_inner),
+            max: self.max_value.map(ExactDecimal::into_inner),
+            whole: self.whole_number,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,7 +204,15 @@ pub fn load_dir(conn: &mut AnyConnection, dir: &Path) -> anyhow::Result<SeedRepo
             check_scale(i.scale).map_err(anyhow::Error::msg)?;
             check_kind_fits_unit(i.measure_kind, i.unit)
                 .map_err(|e| anyhow::anyhow!("indicator {}: {e}", i.code))?;
-            if db::indicators::find_by_code(conn, i.code.as_str())?.is_some() {
+            i.bounds()
+                .check_definition()
+                .map_err(|e| anyhow::anyhow!("indicator {}: {e}", i.code))?;
+            if let Some(existing) = db::indicators::find_by_code(conn, i.code.as_str())? {
+                // Bounds came after the first indicators: an indicator that
+                // has none gets the seed's (an admin's own are kept).
+                if existing.bounds().is_unbounded() && !i.bounds().is_unbounded() {
+                    db::indicators::set_bounds(conn, existing.id, i.bounds())?;
+                }
                 continue;
             }
             let mut reference = |code: &Option<IndicatorCode>| -> anyhow::Result<Option<i64>> {
@@ -214,6 +242,9 @@ pub fn load_dir(conn: &mut AnyConnection, dir: &Path) -> anyhow::Result<SeedRepo
                     denominator_id,
                     numerator_id,
                     description: i.description.as_deref(),
+                    min_value: i.min_value.map(|d| StoredDecimal(d.0)),
+                    max_value: i.max_value.map(|d| StoredDecimal(d.0)),
+                    whole_number: i.whole_number,
                 },
             )?;
             report.indicators += 1;

@@ -1,5 +1,13 @@
 //! File formats for bulk import and export: CSV, JSON and XLSX files become
-//! rows of text cells, and rows of text cells become files.
+//! rows of typed cells, and rows of text cells become files.
+//!
+//! A cell keeps the type the file gave it ([`Cell`]): a CSV field and an XLSX
+//! or JSON string are text (read later by the locale's rules), an XLSX number
+//! cell and a JSON number are numbers (their exact decimal, never re-read by
+//! any locale), an XLSX date cell in the `period` column is a day or a month
+//! according to its number format. A cell that cannot be read faithfully (a
+//! boolean, a spreadsheet error, a date elsewhere) is kept as
+//! [`Cell::Unreadable`] so that its row, not the whole file, is refused.
 //!
 //! This layer knows nothing about indicators: it neither parses decimals nor
 //! checks column names (the caller does both). It only guarantees that
@@ -49,7 +57,7 @@ pub const COLUMNS: [&str; 15] = [
 /// its first element has them.
 pub const EXPORT_ID_COLUMNS: [&str; 2] = ["id", "revision"];
 
-/// The only column whose XLSX date cells are read (as `YYYY-MM-DD`).
+/// The only column whose XLSX date cells are read (as a day or a month).
 const PERIOD_COLUMN: &str = "period";
 /// The only column whose JSON value may be an object (`{"sex": "female"}`).
 const BREAKDOWN_COLUMN: &str = "breakdown";
@@ -153,7 +161,59 @@ pub struct RawRow {
     /// Where the row is in the file, counted as a person would.
     pub number: usize,
     /// One cell per header, in header order; `None` when empty.
-    pub cells: Vec<Option<String>>,
+    pub cells: Vec<Option<Cell>>,
+}
+
+/// One non-empty cell, with the type the file gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    /// A CSV field, an XLSX text cell or a JSON string, trimmed (CSV and
+    /// XLSX); numbers in it are read by the import's locale.
+    Text(String),
+    /// An XLSX number cell or a JSON number: its exact decimal text with `.`
+    /// as the decimal point (`975.9`, `27701`, `-0.05`, JSON's `1.5e3`),
+    /// read as it is whatever the locale.
+    Number(String),
+    /// An XLSX date cell in the `period` column, read by its number format.
+    Date(DateCell),
+    /// A cell this layer cannot read faithfully, and why: a boolean, a
+    /// spreadsheet error, a percent-formatted number, a date outside the
+    /// `period` column or in a format that is neither a day nor a month …
+    Unreadable(String),
+}
+
+impl Cell {
+    /// The cell as text, for a column that holds a word or a code: a number
+    /// cell gives its decimal (a year, a scale), a date cell its period code.
+    /// `None` for an unreadable cell.
+    pub fn text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            Cell::Text(text) | Cell::Number(text) => Some(text.as_str().into()),
+            Cell::Date(date) => Some(date.period_code().into()),
+            Cell::Unreadable(_) => None,
+        }
+    }
+}
+
+/// What a date cell in the `period` column stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateCell {
+    /// A full date format (`dd/mm/yyyy`, `yyyy-mm-dd` …): that day.
+    Day(chrono::NaiveDate),
+    /// A month-and-year format (`mm/yyyy`, `m/yyyy`, `mmm-yy` …): that month,
+    /// whatever day of it the cell holds (Excel turns "9/2022" into
+    /// 2022-09-01 shown as `m/yyyy`).
+    Month { year: i32, month: u32 },
+}
+
+impl DateCell {
+    /// The canonical period code: `2024-03-18` for a day, `2022-M09` for a month.
+    pub fn period_code(&self) -> String {
+        match self {
+            DateCell::Day(day) => day.format("%Y-%m-%d").to_string(),
+            DateCell::Month { year, month } => format!("{year:04}-M{month:02}"),
+        }
+    }
 }
 
 /// Why a file could not be read or written. Every message says where.
@@ -252,10 +312,12 @@ impl TabularError {
 /// [`COLUMNS`], preceded by `id` and `revision` when the first element has
 /// them; any other key is an error.
 ///
-/// CSV cells are trimmed and lose the quote [`neutralise_formula`] adds; the delimiter is `;` or tab when the header line
-/// uses more of those than commas (Excel in a Vietnamese locale saves CSV
-/// with `;`). XLSX text cells are trimmed, numbers become their shortest
-/// exact text, dates are read only in the `period` column.
+/// CSV cells are text, trimmed, and lose the quote [`neutralise_formula`]
+/// adds; the delimiter is `;` or tab when the header line uses more of those
+/// than commas (Excel in a Vietnamese locale saves CSV with `;`). XLSX text
+/// cells are trimmed text, number cells become [`Cell::Number`] with their
+/// shortest exact decimal, date cells are read only in the `period` column,
+/// by their number format. JSON strings are text and JSON numbers numbers.
 pub fn read_rows<R: Read + Seek>(
     format: Format,
     input: R,
@@ -409,7 +471,7 @@ fn read_csv<R: Read, F: FnMut(&[String], RawRow) -> ControlFlow<()>>(
         }
         let cells = texts
             .into_iter()
-            .map(|text| (!text.is_empty()).then(|| restore_formula(text).to_owned()))
+            .map(|text| (!text.is_empty()).then(|| Cell::Text(restore_formula(text).to_owned())))
             .collect();
         count += 1;
         let row = RawRow {
@@ -708,7 +770,7 @@ impl<F: FnMut(&[String], RawRow) -> ControlFlow<()>> JsonRows<F> {
                 .map(|column| column.to_string())
                 .collect();
         }
-        let mut cells: Vec<Option<String>> = vec![None; self.headers.len()];
+        let mut cells: Vec<Option<Cell>> = vec![None; self.headers.len()];
         let mut seen = vec![false; self.headers.len()];
         for (key, value) in entries {
             let Some(index) = self.headers.iter().position(|header| *header == key) else {
@@ -717,35 +779,33 @@ impl<F: FnMut(&[String], RawRow) -> ControlFlow<()>> JsonRows<F> {
             if std::mem::replace(&mut seen[index], true) {
                 return Err(TabularError::DuplicateField { number, field: key });
             }
-            cells[index] =
-                json_cell(&key, value).map_err(|message| TabularError::UnsupportedValue {
-                    format: Format::Json,
-                    number,
-                    column: key.clone(),
-                    message,
-                })?;
+            cells[index] = json_cell(&key, value);
         }
         self.count += 1;
         Ok((self.each)(&self.headers, RawRow { number, cells }))
     }
 }
 
-/// The text of one JSON value.
-fn json_cell(column: &str, value: Value) -> Result<Option<String>, String> {
+/// The cell of one JSON value.
+fn json_cell(column: &str, value: Value) -> Option<Cell> {
+    let unreadable = |message: String| Some(Cell::Unreadable(message));
     match value {
-        Value::Null => Ok(None),
-        Value::String(text) => Ok(Some(text)),
+        Value::Null => None,
+        Value::String(text) => Some(Cell::Text(text)),
         // With arbitrary_precision the number keeps the text it was written
         // as: 12345678901234567.891 and 975.90 come out digit for digit.
-        Value::Number(number) => Ok(Some(number.to_string())),
+        Value::Number(number) => Some(Cell::Number(number.to_string())),
         Value::Bool(_) => {
-            Err("true and false are not accepted; write the value as a string".into())
+            unreadable("true and false are not accepted; write the value as a string".into())
         }
-        Value::Object(map) if column == BREAKDOWN_COLUMN => breakdown_text(map),
-        Value::Object(_) => Err(format!(
+        Value::Object(map) if column == BREAKDOWN_COLUMN => match breakdown_text(map) {
+            Ok(text) => text.map(Cell::Text),
+            Err(message) => unreadable(message),
+        },
+        Value::Object(_) => unreadable(format!(
             "an object is only accepted in the {BREAKDOWN_COLUMN} column"
         )),
-        Value::Array(_) => Err("arrays are not accepted".into()),
+        Value::Array(_) => unreadable("arrays are not accepted".into()),
     }
 }
 
@@ -959,14 +1019,16 @@ fn read_xlsx<R: Read + Seek, F: FnMut(&[String], RawRow) -> ControlFlow<()>>(
     let mut cells = workbook
         .worksheet_cells_reader(&sheet_name)
         .map_err(xlsx_error)?;
-    let percent_styles: Vec<bool> = cells
+    let number_formats: Vec<NumberFormat> = cells
         .styles()
         .iter()
         .map(|style| {
             style
                 .number_format
                 .as_ref()
-                .is_some_and(|format| is_percent_format(&format.format_code))
+                .map_or(NumberFormat::Plain, |format| {
+                    NumberFormat::of(&format.format_code)
+                })
         })
         .collect();
     let mut sheet = SheetRows {
@@ -983,8 +1045,11 @@ fn read_xlsx<R: Read + Seek, F: FnMut(&[String], RawRow) -> ControlFlow<()>>(
             }
             sheet.row = Some(row);
         }
-        let percent = percent_styles.get(style).copied().unwrap_or(false);
-        sheet.push(column, cell.get_value(), percent)?;
+        let format = number_formats
+            .get(style)
+            .copied()
+            .unwrap_or(NumberFormat::Plain);
+        sheet.push(column, cell.get_value(), format)?;
     }
     // Whether `each` wanted more no longer matters: the sheet has ended.
     let _ = sheet.flush(&mut each)?;
@@ -998,11 +1063,16 @@ struct SheetRows {
     count: usize,
     /// 0-based index of the row being gathered.
     row: Option<u32>,
-    cells: Vec<(u32, Option<String>)>,
+    cells: Vec<(u32, Option<Cell>)>,
 }
 
 impl SheetRows {
-    fn push(&mut self, column: u32, value: &DataRef, percent: bool) -> Result<(), TabularError> {
+    fn push(
+        &mut self,
+        column: u32,
+        value: &DataRef,
+        format: NumberFormat,
+    ) -> Result<(), TabularError> {
         let number = self.row.map_or(0, |row| row as usize + 1);
         let name = self
             .headers
@@ -1013,15 +1083,8 @@ impl SheetRows {
             None => column_letters(column),
         };
         let period = name.is_some_and(|name| name == PERIOD_COLUMN);
-        let text = xlsx_cell_text(value, period, percent).map_err(|message| {
-            TabularError::UnsupportedValue {
-                format: Format::Xlsx,
-                number,
-                column: column_label(),
-                message,
-            }
-        })?;
-        if self.headers.is_some() && name.is_none() && text.is_some() {
+        let cell = xlsx_cell(value, period, format);
+        if self.headers.is_some() && name.is_none() && cell.is_some() {
             return Err(TabularError::UnsupportedValue {
                 format: Format::Xlsx,
                 number,
@@ -1029,7 +1092,16 @@ impl SheetRows {
                 message: "this cell is to the right of the last named column; name the column in the header row or clear the cell".into(),
             });
         }
-        self.cells.push((column, text));
+        if let (None, Some(Cell::Unreadable(message))) = (&self.headers, &cell) {
+            // A header names a column; it has no row of its own to refuse.
+            return Err(TabularError::UnsupportedValue {
+                format: Format::Xlsx,
+                number,
+                column: column_label(),
+                message: message.clone(),
+            });
+        }
+        self.cells.push((column, cell));
         Ok(())
     }
 
@@ -1043,29 +1115,30 @@ impl SheetRows {
             return Ok(ControlFlow::Continue(()));
         };
         let gathered = std::mem::take(&mut self.cells);
-        if gathered.iter().all(|(_, text)| text.is_none()) {
+        if gathered.iter().all(|(_, cell)| cell.is_none()) {
             return Ok(ControlFlow::Continue(()));
         }
         let Some(headers) = &self.headers else {
             let width = gathered
                 .iter()
-                .filter(|(_, text)| text.is_some())
+                .filter(|(_, cell)| cell.is_some())
                 .map(|(column, _)| *column as usize + 1)
                 .max()
                 .unwrap_or_default();
-            let mut names = vec![""; width];
-            for (column, text) in &gathered {
+            let mut names = vec![String::new(); width];
+            for (column, cell) in &gathered {
+                let text = cell.as_ref().and_then(Cell::text);
                 if let (Some(slot), Some(text)) = (names.get_mut(*column as usize), text) {
-                    *slot = text;
+                    *slot = text.into_owned();
                 }
             }
-            self.headers = Some(normalise_headers(names.into_iter())?);
+            self.headers = Some(normalise_headers(names.iter().map(String::as_str))?);
             return Ok(ControlFlow::Continue(()));
         };
         let mut cells = vec![None; headers.len()];
-        for (column, text) in gathered {
+        for (column, cell) in gathered {
             if let Some(slot) = cells.get_mut(column as usize) {
-                *slot = text;
+                *slot = cell;
             }
         }
         self.count += 1;
@@ -1079,39 +1152,137 @@ impl SheetRows {
     }
 }
 
-/// The text of one spreadsheet cell, or why it has none we can trust.
-fn xlsx_cell_text(value: &DataRef, period: bool, percent: bool) -> Result<Option<String>, String> {
-    let trimmed = |text: &str| {
+/// What a cell's number format says about the number it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NumberFormat {
+    /// General, `0.00`, `#,##0` …: the number as it is.
+    Plain,
+    /// `0%`, `0.00%`: shown multiplied by 100.
+    Percent,
+    /// Day, month and year (`dd/mm/yyyy`, `yyyy-mm-dd`, `m/d/yy`).
+    Day,
+    /// Month and year without a day (`mm/yyyy`, `m/yyyy`, `mmm-yy`).
+    Month,
+    /// Any other date or time format: a time of day, a year alone, a day
+    /// and month without a year …
+    OtherDate,
+}
+
+impl NumberFormat {
+    /// Reads an Excel number format code: only its first section (the one
+    /// for positive numbers) and only its tokens, not text in quotes, after
+    /// `\`, or inside `[…]` (colours, locales, conditions).
+    fn of(code: &str) -> NumberFormat {
+        let (mut day, mut month, mut year, mut time) = (false, false, false, false);
+        let mut percent = false;
+        let (mut quoted, mut escaped, mut bracket) = (false, false, false);
+        let mut chars = code.char_indices();
+        while let Some((at, c)) = chars.next() {
+            match c {
+                _ if escaped => escaped = false,
+                '"' => quoted = !quoted,
+                _ if quoted => {}
+                // `\` escapes, `_` pads and `*` fills with the next character.
+                '\\' | '_' | '*' => escaped = true,
+                '[' => bracket = true,
+                ']' => bracket = false,
+                _ if bracket => {}
+                ';' => break,
+                // The word General is no date token despite its letters.
+                'g' | 'G' if code[at..].to_ascii_lowercase().starts_with("general") => {
+                    chars.nth("general".len() - 2);
+                }
+                '%' => percent = true,
+                'd' | 'D' => day = true,
+                'y' | 'Y' => year = true,
+                'm' | 'M' => month = true,
+                // Hours, seconds, and AM/PM or A/P: a clock time.
+                'h' | 'H' | 's' | 'S' | 'a' | 'A' => time = true,
+                _ => {}
+            }
+        }
+        match (day, month, year, time) {
+            (false, false, false, false) if percent => NumberFormat::Percent,
+            (false, false, false, false) => NumberFormat::Plain,
+            (true, true, true, false) => NumberFormat::Day,
+            (false, true, true, false) => NumberFormat::Month,
+            _ => NumberFormat::OtherDate,
+        }
+    }
+}
+
+/// One spreadsheet cell, typed; `None` when empty.
+fn xlsx_cell(value: &DataRef, period: bool, format: NumberFormat) -> Option<Cell> {
+    let text = |text: &str| {
         let text = text.trim();
-        (!text.is_empty()).then(|| text.to_owned())
+        (!text.is_empty()).then(|| Cell::Text(text.to_owned()))
     };
-    if percent && matches!(value, DataRef::Int(_) | DataRef::Float(_)) {
+    let unreadable = |message: String| Some(Cell::Unreadable(message));
+    let number = |number: f64| {
+        match format {
         // A cell showing "5%" holds 0.05; reading either would surprise
         // someone, so neither is guessed.
-        return Err("the cell is formatted as a percentage (it shows 5% but holds 0.05); write the number without the percent format".into());
+        NumberFormat::Percent => unreadable("the cell is formatted as a percentage (it shows 5% but holds 0.05); write the number without the percent format".into()),
+        _ => match excel_number_text(number) {
+            Ok(text) => Some(Cell::Number(text)),
+            Err(message) => unreadable(message),
+        },
     }
+    };
     match value {
-        DataRef::Empty => Ok(None),
-        DataRef::String(text) => Ok(trimmed(text)),
-        DataRef::SharedString(text) => Ok(trimmed(text)),
-        DataRef::Int(number) => Ok(Some(number.to_string())),
-        DataRef::Float(number) => excel_number_text(*number).map(Some),
+        DataRef::Empty => None,
+        DataRef::String(value) => text(value),
+        DataRef::SharedString(value) => text(value),
+        DataRef::Int(value) => number(*value as f64),
+        DataRef::Float(value) => number(*value),
         DataRef::Bool(_) => {
-            Err("TRUE and FALSE cells are not accepted; write the value as text".into())
+            unreadable("TRUE and FALSE cells are not accepted; write the value as text".into())
         }
-        DataRef::DateTime(datetime) if period => excel_date_text(datetime)
-            .map(Some)
-            .ok_or_else(|| "this date cell is not a whole day; write the period as text".into()),
-        DataRef::DateTimeIso(text) if period => iso_date_text(text)
-            .map(Some)
-            .ok_or_else(|| "this date cell is not a whole day; write the period as text".into()),
-        DataRef::DateTime(_) | DataRef::DateTimeIso(_) => Err(format!(
+        DataRef::DateTime(_) | DataRef::DateTimeIso(_) if !period => unreadable(format!(
             "a date cell is only read in the {PERIOD_COLUMN} column; format the cell as a number or text"
         )),
-        DataRef::DurationIso(_) => {
-            Err("duration cells are not accepted; write the value as text".into())
+        DataRef::DateTime(datetime) => {
+            let date = excel_date(datetime);
+            date_cell(date, format)
         }
-        DataRef::Error(error) => Err(format!("the cell holds the spreadsheet error {error}")),
+        DataRef::DateTimeIso(value) => {
+            // Written without a number format by some programs: then the
+            // text itself says whether it is a whole day.
+            let format = match format {
+                NumberFormat::Plain => NumberFormat::Day,
+                other => other,
+            };
+            date_cell(iso_date(value), format)
+        }
+        DataRef::DurationIso(_) => {
+            unreadable("duration cells are not accepted; write the value as text".into())
+        }
+        DataRef::Error(error) => unreadable(format!("the cell holds the spreadsheet error {error}")),
+    }
+}
+
+/// A date cell of the `period` column read by its number format: a month
+/// format is that month, a day format that day (if it is a whole day), and
+/// nothing else is guessed.
+fn date_cell(date: Option<chrono::NaiveDate>, format: NumberFormat) -> Option<Cell> {
+    use chrono::Datelike;
+    let refused = |why: &str| {
+        Some(Cell::Unreadable(format!(
+            "{why}; write the period as text, e.g. 2022-M09, 2022-Q3 or 2024-03-18"
+        )))
+    };
+    let Some(date) = date else {
+        return refused("this date cell is not a whole day");
+    };
+    match format {
+        NumberFormat::Month => Some(Cell::Date(DateCell::Month {
+            year: date.year(),
+            month: date.month(),
+        })),
+        NumberFormat::Day => Some(Cell::Date(DateCell::Day(date))),
+        _ => refused(
+            "this date cell's format shows neither a day (dd/mm/yyyy) nor a month (mm/yyyy), so which period it means is unclear",
+        ),
     }
 }
 
@@ -1144,45 +1315,28 @@ fn significant_digits(text: &str) -> usize {
     digits.trim_start_matches('0').trim_end_matches('0').len()
 }
 
-/// An Excel serial date as `YYYY-MM-DD`, if it is a whole day.
-fn excel_date_text(datetime: &calamine::ExcelDateTime) -> Option<String> {
+/// The day of an Excel serial date, if it is a whole day.
+fn excel_date(datetime: &calamine::ExcelDateTime) -> Option<chrono::NaiveDate> {
     if !datetime.is_datetime() {
         return None;
     }
     let (year, month, day, hour, minute, second, milli) = datetime.to_ymd_hms_milli();
-    (hour == 0 && minute == 0 && second == 0 && milli == 0)
-        .then(|| format!("{year:04}-{month:02}-{day:02}"))
+    if (hour, minute, second, milli) != (0, 0, 0, 0) {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(year.into(), month.into(), day.into())
 }
 
-/// An ISO 8601 date cell (`2022-03-31` or `2022-03-31T00:00:00`) as
-/// `YYYY-MM-DD`, if it is a whole day.
-fn iso_date_text(text: &str) -> Option<String> {
+/// The day of an ISO 8601 date cell (`2022-03-31` or `2022-03-31T00:00:00`),
+/// if it is a whole day.
+fn iso_date(text: &str) -> Option<chrono::NaiveDate> {
     let text = text.trim();
     let (date, time) = text.split_once('T').unwrap_or((text, ""));
-    let is_date = date.len() == 10
-        && date.bytes().enumerate().all(|(index, byte)| match index {
-            4 | 7 => byte == b'-',
-            _ => byte.is_ascii_digit(),
-        });
     let midnight = time.chars().all(|c| matches!(c, '0' | ':' | '.' | 'Z'));
-    (is_date && midnight).then(|| date.to_owned())
-}
-
-/// Whether an Excel number format shows its value multiplied by 100 (`0%`,
-/// `0.00%`); a `%` inside quotes or escaped with `\` is literal text.
-fn is_percent_format(code: &str) -> bool {
-    let mut quoted = false;
-    let mut escaped = false;
-    for c in code.chars() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '"' => quoted = !quoted,
-            '%' if !quoted => return true,
-            _ => {}
-        }
+    if !midnight || date.len() != 10 {
+        return None;
     }
-    false
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
 }
 
 /// Spreadsheet column letters for a 0-based column index (0 → A, 26 → AA).
@@ -1205,12 +1359,14 @@ fn column_letters(column: u32) -> String {
 /// Columns named in `numeric_columns` are written as number cells when the
 /// text is a plain decimal that round-trips exactly through f64 with at most
 /// 15 significant digits (so Excel users can compute with them), otherwise
-/// as text cells (so 12345678901234567.891 and 975.90 stay exact).
+/// as text cells of `text_number(text)` (so 12345678901234567.891 and 975.90
+/// stay exact, written as the locale that will read them expects).
 /// Everything else is text. Every row must have one cell per header; at most
 /// 1,048,575 rows fit in a worksheet.
 pub fn write_xlsx(
     headers: &[&str],
     numeric_columns: &[&str],
+    text_number: impl Fn(&str) -> String,
     rows: impl Iterator<Item = Vec<Option<String>>>,
 ) -> Result<Vec<u8>, TabularError> {
     let workbook_error = |error: rust_xlsxwriter::XlsxError| TabularError::Xlsx {
@@ -1255,9 +1411,10 @@ pub fn write_xlsx(
             let Some(text) = cell.as_deref().filter(|text| !text.is_empty()) else {
                 continue;
             };
-            let written = match is_numeric.then(|| exact_excel_number(text)).flatten() {
-                Some(number) => sheet.write_number(row_number, column, number),
-                None => sheet.write_string(row_number, column, text),
+            let written = match (is_numeric, exact_excel_number(text)) {
+                (true, Some(number)) => sheet.write_number(row_number, column, number),
+                (true, None) => sheet.write_string(row_number, column, text_number(text)),
+                (false, _) => sheet.write_string(row_number, column, text),
             };
             written.map_err(|error| TabularError::UnsupportedValue {
                 format: Format::Xlsx,
@@ -1306,9 +1463,27 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    type Parsed = (Vec<String>, Vec<RawRow>);
+    type Parsed = (Vec<String>, Vec<TextRow>);
 
-    fn read_all(format: Format, bytes: &[u8]) -> Result<Parsed, TabularError> {
+    /// A row with its cells as text (what the round trips compare); an
+    /// unreadable cell is `!` and why.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct TextRow {
+        number: usize,
+        cells: Vec<Option<String>>,
+    }
+
+    fn as_text(cell: &Cell) -> String {
+        match cell {
+            Cell::Unreadable(why) => format!("!{why}"),
+            cell => cell.text().unwrap().into_owned(),
+        }
+    }
+
+    fn read_typed(
+        format: Format,
+        bytes: &[u8],
+    ) -> Result<(Vec<String>, Vec<RawRow>), TabularError> {
         let mut rows = Vec::new();
         let (headers, count) = read_rows(format, Cursor::new(bytes), |_, row| {
             rows.push(row);
@@ -1318,11 +1493,27 @@ mod tests {
         Ok((headers, rows))
     }
 
+    fn read_all(format: Format, bytes: &[u8]) -> Result<Parsed, TabularError> {
+        let (headers, rows) = read_typed(format, bytes)?;
+        let rows = rows
+            .into_iter()
+            .map(|row| TextRow {
+                number: row.number,
+                cells: row
+                    .cells
+                    .iter()
+                    .map(|cell| cell.as_ref().map(as_text))
+                    .collect(),
+            })
+            .collect();
+        Ok((headers, rows))
+    }
+
     fn cells(texts: &[Option<&str>]) -> Vec<Option<String>> {
         texts.iter().map(|text| text.map(str::to_owned)).collect()
     }
 
-    fn numbers(rows: &[RawRow]) -> Vec<usize> {
+    fn numbers(rows: &[TextRow]) -> Vec<usize> {
         rows.iter().map(|row| row.number).collect()
     }
 
@@ -1388,7 +1579,7 @@ mod tests {
         assert_eq!(headers, ["committee", "indicator", "value"]);
         assert_eq!(
             rows,
-            [RawRow {
+            [TextRow {
                 number: 2,
                 cells: cells(&[Some("hp"), Some("revenue"), Some("975,9")]),
             }]
@@ -1451,7 +1642,7 @@ mod tests {
                 found: 1
             }
         ));
-        let error = write_xlsx(&["a", "b"], &[], rows.into_iter()).unwrap_err();
+        let error = write_xlsx(&["a", "b"], &[], str::to_owned, rows.into_iter()).unwrap_err();
         assert!(matches!(
             error,
             TabularError::WrongRowLength { number: 2, .. }
@@ -1477,7 +1668,13 @@ mod tests {
             .map(|value| cells(&[Some("42"), Some(value), Some("Hải Phòng, quý I")]))
             .collect();
         rows.extend(tricky_rows());
-        let bytes = write_xlsx(&headers, &["value"], rows.clone().into_iter()).unwrap();
+        let bytes = write_xlsx(
+            &headers,
+            &["value"],
+            str::to_owned,
+            rows.clone().into_iter(),
+        )
+        .unwrap();
 
         let (read_headers, read) = read_all(Format::Xlsx, &bytes).unwrap();
         assert_eq!(read_headers, headers);
@@ -1511,7 +1708,7 @@ mod tests {
         let file = tempfile::Builder::new().suffix(".XLSX").tempfile().unwrap();
         let format = Format::from_path(file.path()).unwrap();
         assert_eq!(format, Format::Xlsx);
-        let bytes = write_xlsx(&["value"], &["value"], std::iter::empty()).unwrap();
+        let bytes = write_xlsx(&["value"], &["value"], str::to_owned, std::iter::empty()).unwrap();
         std::fs::write(file.path(), bytes).unwrap();
         let input = std::fs::File::open(file.path()).unwrap();
         let (headers, count) = read_rows(format, input, |_, _| ControlFlow::Continue(())).unwrap();
@@ -1550,11 +1747,11 @@ mod tests {
         assert_eq!(
             rows,
             [
-                RawRow {
+                TextRow {
                     number: 3,
                     cells: cells(&[Some("2022-03-31"), Some("27701")]),
                 },
-                RawRow {
+                TextRow {
                     number: 5,
                     cells: cells(&[Some("2022-Q1"), Some("975.9")]),
                 },
@@ -1573,6 +1770,20 @@ mod tests {
         read_all(Format::Xlsx, &bytes).unwrap_err()
     }
 
+    /// The typed cells (period, value) of the single data row of a sheet.
+    fn xlsx_cells_of(
+        fill: impl FnOnce(&mut rust_xlsxwriter::Worksheet) -> Result<(), rust_xlsxwriter::XlsxError>,
+    ) -> Vec<Option<Cell>> {
+        let bytes = workbook(|sheet| {
+            sheet.write_string(0, 0, "period")?;
+            sheet.write_string(0, 1, "value")?;
+            fill(sheet)
+        });
+        let (_, rows) = read_typed(Format::Xlsx, &bytes).unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        rows[0].cells.clone()
+    }
+
     fn assert_cell_error(error: TabularError, row: usize, at: &str, says: &str) {
         match &error {
             TabularError::UnsupportedValue {
@@ -1588,36 +1799,124 @@ mod tests {
             .starts_with(&format!("row {row}, column \"{at}\": ")));
     }
 
+    fn assert_unreadable(cell: &Option<Cell>, says: &str) {
+        assert!(
+            matches!(cell, Some(Cell::Unreadable(why)) if why.contains(says)),
+            "expected an unreadable cell: …{says}…, got {cell:?}"
+        );
+    }
+
     #[test]
-    fn xlsx_refuses_cells_it_cannot_read_faithfully() {
-        let inexact = xlsx_error_for(|sheet| {
+    fn xlsx_cells_it_cannot_read_faithfully_refuse_their_row() {
+        let inexact = xlsx_cells_of(|sheet| {
             sheet.write_number(1, 1, 0.1 + 0.2)?;
             Ok(())
         });
-        assert_cell_error(inexact, 2, "value", "0.30000000000000004");
+        assert_unreadable(&inexact[1], "0.30000000000000004");
 
-        let boolean = xlsx_error_for(|sheet| {
-            sheet.write_number(1, 1, 1.0)?;
-            sheet.write_boolean(2, 1, true)?;
+        let boolean = xlsx_cells_of(|sheet| {
+            sheet.write_boolean(1, 1, true)?;
             Ok(())
         });
-        assert_cell_error(boolean, 3, "value", "TRUE and FALSE");
+        assert_unreadable(&boolean[1], "TRUE and FALSE");
 
-        let percent = xlsx_error_for(|sheet| {
+        let error = xlsx_cells_of(|sheet| {
+            sheet.write_formula(1, 1, "=1/0")?;
+            Ok(())
+        });
+        // rust_xlsxwriter stores no cached result, so the cell reads as 0
+        // unless a spreadsheet program computed it; either way not text.
+        assert!(!matches!(error[1], Some(Cell::Text(_))), "{error:?}");
+
+        let percent = xlsx_cells_of(|sheet| {
             let format = rust_xlsxwriter::Format::new().set_num_format("0.0%");
             sheet.write_number_with_format(1, 1, 0.05, &format)?;
             Ok(())
         });
-        assert_cell_error(percent, 2, "value", "percentage");
+        assert_unreadable(&percent[1], "percentage");
 
-        let date = xlsx_error_for(|sheet| {
+        let date = xlsx_cells_of(|sheet| {
             let format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
             let day = rust_xlsxwriter::ExcelDateTime::from_ymd(2022, 3, 31)?;
             sheet.write_datetime_with_format(1, 1, &day, &format)?;
             Ok(())
         });
-        assert_cell_error(date, 2, "value", "only read in the period column");
+        assert_unreadable(&date[1], "only read in the period column");
+    }
 
+    #[test]
+    fn xlsx_number_cells_are_exact_numbers_and_text_stays_text() {
+        let cells = xlsx_cells_of(|sheet| {
+            sheet.write_string(1, 0, "2022-Q1")?;
+            sheet.write_number(1, 1, 27.701)?;
+            Ok(())
+        });
+        assert_eq!(cells[1], Some(Cell::Number("27.701".into())));
+        let cells = xlsx_cells_of(|sheet| {
+            sheet.write_number(1, 0, 2022.0)?;
+            sheet.write_string(1, 1, " 27.701 ")?;
+            Ok(())
+        });
+        assert_eq!(cells[0], Some(Cell::Number("2022".into())));
+        assert_eq!(cells[1], Some(Cell::Text("27.701".into())));
+    }
+
+    #[test]
+    fn xlsx_period_dates_are_read_by_their_number_format() {
+        let date_in = |format: &str, year: u16, month: u8, day: u8| {
+            let format = rust_xlsxwriter::Format::new().set_num_format(format);
+            xlsx_cells_of(move |sheet| {
+                let date = rust_xlsxwriter::ExcelDateTime::from_ymd(year, month, day)?;
+                sheet.write_datetime_with_format(1, 0, &date, &format)?;
+                sheet.write_number(1, 1, 1.0)?;
+                Ok(())
+            })
+            .swap_remove(0)
+        };
+        let september = Cell::Date(DateCell::Month {
+            year: 2022,
+            month: 9,
+        });
+        for format in ["mm/yyyy", "m/yyyy", "mmm-yy", "[$-42A]mm/yyyy", "mmmm yyyy"] {
+            assert_eq!(
+                date_in(format, 2022, 9, 1).as_ref(),
+                Some(&september),
+                "{format}"
+            );
+        }
+        let day = Cell::Date(DateCell::Day(
+            chrono::NaiveDate::from_ymd_opt(2022, 9, 15).unwrap(),
+        ));
+        for format in ["dd/mm/yyyy", "yyyy-mm-dd", "m/d/yy", "d mmmm yyyy"] {
+            assert_eq!(
+                date_in(format, 2022, 9, 15).as_ref(),
+                Some(&day),
+                "{format}"
+            );
+        }
+        assert_eq!(september.text().unwrap(), "2022-M09");
+        assert_eq!(day.text().unwrap(), "2022-09-15");
+        for format in [
+            "yyyy",
+            "d-mmm",
+            "mm/dd",
+            "h:mm",
+            "dd/mm/yyyy hh:mm",
+            "hh:mm AM/PM",
+        ] {
+            assert_unreadable(&date_in(format, 2022, 9, 1), "neither a day");
+        }
+        assert_eq!(NumberFormat::of("General"), NumberFormat::Plain);
+        assert_eq!(NumberFormat::of("#,##0.00"), NumberFormat::Plain);
+        assert_eq!(NumberFormat::of("0.00E+00"), NumberFormat::Plain);
+        assert_eq!(NumberFormat::of("0.0%"), NumberFormat::Percent);
+        assert_eq!(NumberFormat::of("0.0\"%\""), NumberFormat::Plain);
+        assert_eq!(NumberFormat::of("\"Tháng\" mm/yyyy"), NumberFormat::Month);
+        assert_eq!(NumberFormat::of("[Red]General;-0"), NumberFormat::Plain);
+    }
+
+    #[test]
+    fn xlsx_refuses_cells_beyond_the_header() {
         let beyond = xlsx_error_for(|sheet| {
             sheet.write_string(3, 2, "ghi chú")?;
             Ok(())
@@ -1767,26 +2066,27 @@ mod tests {
             );
         }
 
-        let boolean = read_all(Format::Json, br#"[{"value": true}]"#).unwrap_err();
-        assert!(
-            matches!(&boolean, TabularError::UnsupportedValue { format: Format::Json, number: 1, column, .. } if column == "value"),
-            "{boolean:?}"
-        );
-        assert!(boolean
-            .to_string()
-            .starts_with("element 1, column \"value\": "));
+        // Cells that are not text or numbers refuse their row, not the file.
         for bad in [
+            r#"[{"value": true}]"#,
             r#"[{"breakdown": {"sex": 1}}]"#,
             r#"[{"breakdown": {"sex": "a;b=c"}}]"#,
             r#"[{"unit": {"x": "y"}}]"#,
             r#"[{"value": [1]}]"#,
         ] {
-            let error = read_all(Format::Json, bad.as_bytes()).unwrap_err();
-            assert!(
-                matches!(error, TabularError::UnsupportedValue { number: 1, .. }),
-                "{bad}: {error:?}"
-            );
+            let (_, rows) = read_typed(Format::Json, bad.as_bytes()).unwrap();
+            let unreadable = rows[0]
+                .cells
+                .iter()
+                .filter(|cell| matches!(cell, Some(Cell::Unreadable(_))))
+                .count();
+            assert_eq!(unreadable, 1, "{bad}: {rows:?}");
         }
+        // A JSON number is a number, a string text.
+        let (_, rows) =
+            read_typed(Format::Json, br#"[{"value": 27.701, "unit": "27.701"}]"#).unwrap();
+        assert_eq!(rows[0].cells[4], Some(Cell::Number("27.701".into())));
+        assert_eq!(rows[0].cells[5], Some(Cell::Text("27.701".into())));
     }
 
     #[test]
@@ -1812,10 +2112,17 @@ mod tests {
     }
 
     /// Stops after the first row; returns what was read.
-    fn first_only(format: Format, bytes: &[u8]) -> (usize, Vec<RawRow>) {
+    fn first_only(format: Format, bytes: &[u8]) -> (usize, Vec<TextRow>) {
         let mut rows = Vec::new();
         let (_, count) = read_rows(format, Cursor::new(bytes), |_, row| {
-            rows.push(row);
+            rows.push(TextRow {
+                number: row.number,
+                cells: row
+                    .cells
+                    .iter()
+                    .map(|cell| cell.as_ref().map(as_text))
+                    .collect(),
+            });
             ControlFlow::Break(())
         })
         .unwrap();

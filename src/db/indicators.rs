@@ -3,9 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::decimal::StoredDecimal;
 use super::schema::{indicators, observations, targets};
 use super::AnyConnection;
-use crate::domain::indicator::{Direction, MeasureKind, Unit};
+use crate::domain::indicator::{Bounds, Direction, MeasureKind, Unit};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = indicators)]
@@ -27,6 +28,20 @@ pub struct IndicatorRow {
     pub description: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub min_value: Option<StoredDecimal>,
+    pub max_value: Option<StoredDecimal>,
+    pub whole_number: bool,
+}
+
+impl IndicatorRow {
+    /// The values its figures and targets may take.
+    pub fn bounds(&self) -> Bounds {
+        Bounds {
+            min: self.min_value.map(Into::into),
+            max: self.max_value.map(Into::into),
+            whole: self.whole_number,
+        }
+    }
 }
 
 /// The fields a client sets on an indicator.
@@ -45,6 +60,22 @@ pub struct IndicatorChanges<'a> {
     pub denominator_id: Option<i64>,
     pub numerator_id: Option<i64>,
     pub description: Option<&'a str>,
+    pub min_value: Option<StoredDecimal>,
+    pub max_value: Option<StoredDecimal>,
+    pub whole_number: bool,
+}
+
+/// Sets an indicator's bounds.
+pub fn set_bounds(conn: &mut AnyConnection, id: i64, bounds: Bounds) -> QueryResult<()> {
+    diesel::update(indicators::table.find(id))
+        .set((
+            indicators::min_value.eq(bounds.min.map(StoredDecimal)),
+            indicators::max_value.eq(bounds.max.map(StoredDecimal)),
+            indicators::whole_number.eq(bounds.whole),
+            indicators::updated_at.eq(super::now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<IndicatorRow>> {

@@ -57,6 +57,7 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use crate::db::decimal::DbDecimal;
 
     indicators (id) {
         id -> BigInt,
@@ -72,6 +73,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         numerator_id -> Nullable<BigInt>,
+        min_value -> Nullable<DbDecimal>,
+        max_value -> Nullable<DbDecimal>,
+        whole_number -> Bool,
     }
 }
 

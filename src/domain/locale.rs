@@ -221,6 +221,17 @@ pub fn parse_number(text: &str, locale: Locale) -> Result<Decimal, LocaleError> 
     }
 }
 
+/// Writes `value` as [`parse_number`] reads it back in `locale`, digit for
+/// digit: `975.90` stays `975.90` in the standard locale and is `975,90` in
+/// Vietnamese (no thousands grouping, which the reader does not require).
+pub fn format_number(value: Decimal, locale: Locale) -> String {
+    let text = value.to_string();
+    match locale {
+        Locale::Standard => text,
+        Locale::Vietnamese => text.replace('.', ","),
+    }
+}
+
 /// Reads a tidied Vietnamese number; the error is why it is not one.
 fn parse_vietnamese_number(text: &str) -> Result<Decimal, String> {
     if text.is_empty() {
@@ -341,9 +352,62 @@ pub struct ValuePhrase {
     pub unit: Option<(Unit, i32)>,
 }
 
+/// The first Vietnamese word or phrase of the vocabularies above found in
+/// `text` (`ước đạt`, `trên`, `tỷ`, `đồng`, `người` …), as written in the
+/// tables. International symbols and codes (`%`, `VND`, `USD`) are not
+/// Vietnamese words. Used to refuse reading a number by the standard rules
+/// next to Vietnamese words: `ước đạt 7.100` is 7100 to the person who wrote
+/// it, never 7.1.
+pub fn vietnamese_word(text: &str) -> Option<&'static str> {
+    let text = tidy(text);
+    if text.is_ascii() {
+        // Every Vietnamese entry has a letter with a diacritic.
+        return None;
+    }
+    let lower: Vec<String> = text.split(' ').map(str::to_lowercase).collect();
+    let phrases = STATUS_WORDS
+        .iter()
+        .map(|(phrase, _)| *phrase)
+        .chain(QUALIFIER_WORDS.iter().map(|(phrase, _)| *phrase))
+        .chain(SCALE_WORDS.iter().map(|(phrase, _)| *phrase))
+        .chain(CURRENCY_WORDS.iter().map(|(phrase, _)| *phrase))
+        .chain(PLAIN_UNIT_WORDS.iter().map(|(phrase, _)| *phrase))
+        .chain(["chính xác", "chính thức"])
+        .filter(|phrase| !phrase.is_ascii());
+    let mut found: Option<(usize, &'static str)> = None;
+    for phrase in phrases {
+        let words: Vec<&str> = phrase.split(' ').collect();
+        let at = (0..lower.len()).find(|&at| {
+            lower.len() - at >= words.len() && words.iter().zip(&lower[at..]).all(|(p, w)| p == w)
+        });
+        if let Some(at) = at {
+            if found.is_none_or(|(first, _)| at < first) {
+                found = Some((at, phrase));
+            }
+        }
+    }
+    found.map(|(_, phrase)| phrase)
+}
+
+/// Why a number next to the Vietnamese `word` is not read under the
+/// standard locale: its writer grouped thousands with `.`.
+pub fn needs_vietnamese(word: &str) -> String {
+    format!(
+        "the Vietnamese word {word:?} means the number was written the Vietnamese way \
+         (7.100 is 7100), but without locale=vi numbers are read with '.' as the decimal \
+         point (7.1); import with locale=vi, or write the number with '.' as the decimal \
+         point and no Vietnamese words"
+    )
+}
+
 /// Parses a value cell that may carry a status word, a qualifier word, a
 /// number in `locale` and a unit, in that order (the two words in either
 /// order).
+///
+/// Under [`Locale::Standard`] a cell with a Vietnamese word
+/// ([`vietnamese_word`]) is refused: its number was written the Vietnamese
+/// way, and half-reading it (the words by Vietnamese rules, the number by
+/// standard ones) would turn `ước đạt 7.100` into 7.1.
 ///
 /// Qualifier words: `trên`, `hơn` (lower bound); `dưới` (upper bound);
 /// `xấp xỉ`, `khoảng`, `gần`, `chừng` (approximate). Status words: `ước đạt`,
@@ -352,6 +416,11 @@ pub struct ValuePhrase {
 /// is anything [`parse_unit`] accepts.
 pub fn parse_value_phrase(text: &str, locale: Locale) -> Result<ValuePhrase, LocaleError> {
     let text = tidy(text);
+    if locale == Locale::Standard {
+        if let Some(word) = vietnamese_word(&text) {
+            return Err(LocaleError::new("value", &text, needs_vietnamese(word)));
+        }
+    }
     let fail = |expected: String| LocaleError::new("value", &text, expected);
     let words: Vec<&str> = text.split(' ').filter(|word| !word.is_empty()).collect();
     let lower: Vec<String> = words.iter().map(|word| word.to_lowercase()).collect();
@@ -535,6 +604,28 @@ mod tests {
     }
 
     #[test]
+    fn formatted_numbers_read_back_unchanged() {
+        for text in [
+            "0",
+            "975.90",
+            "-0.05",
+            "27701",
+            "12345678901234567.891",
+            "1234567890123456789012345678",
+            "0.0000000000000000000000000001",
+            "-79228162514264337593543950.35",
+        ] {
+            let value: Decimal = text.parse().unwrap();
+            for locale in Locale::ALL {
+                let written = format_number(value, *locale);
+                let read = parse_number(&written, *locale).unwrap();
+                assert_eq!(read.to_string(), value.to_string(), "{text} in {locale}");
+            }
+        }
+        assert_eq!(format_number("975.90".parse().unwrap(), VI), "975,90");
+    }
+
+    #[test]
     fn standard_numbers_use_a_decimal_point() {
         for (text, expected) in [
             ("27701.5", "27701.5"),
@@ -674,8 +765,15 @@ mod tests {
                 None,
                 PCT,
             ),
-            ("trên 14.644 tỷ đồng", STD, "14.644", LB, None, TY_VND),
-            ("ước đạt 27701.5", STD, "27701.5", None, E, None),
+            (
+                "27701.5 VND",
+                STD,
+                "27701.5",
+                None,
+                None,
+                Some((Unit::Vnd, 0)),
+            ),
+            ("40 %", STD, "40", None, None, PCT),
         ] {
             let expected = (value.to_owned(), qualifier, status, unit);
             for input in [text.to_owned(), nfd(text)] {
@@ -703,7 +801,7 @@ mod tests {
             ("ước dự kiến 5", VI, "\"dự\" is not a number"),
             ("trên tỷ đồng", VI, "\"tỷ\" is not a number"),
             ("27.70 tỷ đồng", VI, "exactly 3 digits"),
-            ("trên 14,644 tỷ đồng", STD, "e.g. 27701.5"),
+            ("trên 14,644 tỷ đồng", STD, "locale=vi"),
             ("14,644 tỷ", VI, "\"tỷ\" is not a unit"),
             ("5 kg", VI, "\"kg\" is not a unit"),
             ("40%%", VI, "\"40%\" is not a number"),
@@ -715,6 +813,23 @@ mod tests {
             let error = parse_value_phrase(text, locale).unwrap_err();
             assert_eq!(error.what(), "value", "{text:?}");
             assert!(error.expected().contains(reason), "{text:?}: {error}");
+        }
+        // Vietnamese words without locale=vi: refused, never half-read.
+        for (text, word) in [
+            ("ước đạt 7.100", "ước đạt"),
+            ("trên 185.200", "trên"),
+            ("7.100 tỷ đồng", "tỷ"),
+            ("xấp xỉ 40%", "xấp xỉ"),
+            ("5 người", "người"),
+            ("Ước Đạt 7.100", "ước đạt"),
+        ] {
+            let error = parse_value_phrase(text, STD).unwrap_err();
+            assert!(error.expected().contains("locale=vi"), "{text:?}: {error}");
+            assert!(error.expected().contains(word), "{text:?}: {error}");
+            assert_eq!(vietnamese_word(&nfd(text)), Some(word), "{text:?}");
+        }
+        for text in ["7.1", "5 %", "5 USD", "27701.5 VND", "€ 5"] {
+            assert_eq!(vietnamese_word(text), None, "{text:?}");
         }
         let error = parse_value_phrase("trên 27.70 tỷ đồng", VI).unwrap_err();
         assert_eq!(

@@ -2,7 +2,29 @@
 
 use rust_decimal::Decimal;
 
-use super::indicator::Unit;
+use super::indicator::{Bounds, Unit};
+
+/// Why a value cannot be a figure (or target) of its indicator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueProblem {
+    /// `invalid_value` (the unit's rule) or `out_of_bounds` (the indicator's bounds).
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The one rule for a value of an indicator, on every write path (single,
+/// batch, update, import, seed, targets): the unit's rule
+/// ([`check_value_for_unit`]) and the indicator's [`Bounds`].
+pub fn check_value(value: Decimal, unit: Unit, bounds: &Bounds) -> Result<(), ValueProblem> {
+    check_value_for_unit(value, unit).map_err(|message| ValueProblem {
+        code: "invalid_value",
+        message,
+    })?;
+    bounds.check(value).map_err(|message| ValueProblem {
+        code: "out_of_bounds",
+        message,
+    })
+}
 
 /// Checks a value can be a figure of an indicator measured in `unit`:
 /// counts (persons, enterprises …) are whole and never negative.

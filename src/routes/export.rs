@@ -28,6 +28,7 @@ use super::with_conn;
 use crate::db::observations::{ObservationFilter, ObservationRecord};
 use crate::db::{self, AnyConnection, Pool};
 use crate::domain::breakdown::Breakdown;
+use crate::domain::locale::{self, Locale};
 use crate::error::{ApiError, FieldError};
 use crate::tabular::{
     neutralise_formula, write_xlsx, CsvChunk, Format, TabularError, COLUMNS, EXPORT_ID_COLUMNS,
@@ -82,10 +83,12 @@ fn headers() -> Vec<&'static str> {
         .collect()
 }
 
-/// The cells of a figure in import column order, after its id and revision.
-fn cells(record: ObservationRecord) -> Result<Vec<Option<String>>, ApiError> {
+/// The cells of a figure in import column order, after its id and revision;
+/// decimals written as `locale` reads them back.
+fn cells(record: ObservationRecord, locale: Locale) -> Result<Vec<Option<String>>, ApiError> {
     let o = Observation::try_from(record)?;
     let text = |v: &str| Some(v.to_owned());
+    let number = |d: rust_decimal::Decimal| locale::format_number(d, locale);
     let breakdown = Breakdown::from_map(o.breakdown.clone())
         .map(|b| b.canonical())
         .unwrap_or_default();
@@ -96,30 +99,42 @@ fn cells(record: ObservationRecord) -> Result<Vec<Option<String>>, ApiError> {
         text(&o.indicator),
         text(&o.period),
         (!breakdown.is_empty()).then_some(breakdown),
-        Some(o.value.to_string()),
+        Some(number(o.value)),
         text(o.unit.as_str()),
         Some(o.scale.to_string()),
         text(o.status.as_str()),
         text(o.qualifier.as_str()),
-        o.reported_yoy_pct.map(|d| d.to_string()),
+        o.reported_yoy_pct.map(number),
         o.reported_yoy_qualifier.map(|q| q.as_str().to_owned()),
-        o.reported_share_pct.map(|d| d.to_string()),
+        o.reported_share_pct.map(number),
         o.reported_share_qualifier.map(|q| q.as_str().to_owned()),
         o.source,
         o.source_quote,
     ])
 }
 
-/// How rows become bytes: CSV lines, or the items of the JSON export object.
+/// How rows become bytes: CSV lines (numbers written in a locale), or the
+/// items of the JSON export object (numbers as JSON numbers, which no
+/// locale re-reads).
 #[derive(Clone, Copy)]
 enum Encoder {
-    Csv,
+    Csv(Locale),
     Json { first: bool },
+}
+
+impl Encoder {
+    /// How the decimals of a row are written.
+    fn locale(&self) -> Locale {
+        match self {
+            Encoder::Csv(locale) => *locale,
+            Encoder::Json { .. } => Locale::Standard,
+        }
+    }
 }
 
 /// Rows being encoded into one chunk of the file.
 enum Chunk {
-    Csv(Box<CsvChunk>),
+    Csv(Box<CsvChunk>, Locale),
     Json { out: Vec<u8>, first: bool },
 }
 
@@ -127,7 +142,7 @@ impl Encoder {
     /// The start of the file.
     fn start(&self, headers: &[&str]) -> Result<Vec<u8>, ApiError> {
         match self {
-            Encoder::Csv => {
+            Encoder::Csv(_) => {
                 let mut chunk = CsvChunk::new(headers.len());
                 let names: Vec<Option<String>> =
                     headers.iter().map(|h| Some(h.to_string())).collect();
@@ -140,7 +155,7 @@ impl Encoder {
 
     fn chunk(&self, headers: &[&str]) -> Chunk {
         match *self {
-            Encoder::Csv => Chunk::Csv(Box::new(CsvChunk::new(headers.len()))),
+            Encoder::Csv(locale) => Chunk::Csv(Box::new(CsvChunk::new(headers.len())), locale),
             Encoder::Json { first } => Chunk::Json {
                 out: Vec::new(),
                 first,
@@ -151,7 +166,7 @@ impl Encoder {
     /// The end of the file.
     fn end(&self) -> Vec<u8> {
         match self {
-            Encoder::Csv => Vec::new(),
+            Encoder::Csv(_) => Vec::new(),
             Encoder::Json { .. } => b"\n]}\n".to_vec(),
         }
     }
@@ -160,7 +175,7 @@ impl Encoder {
 impl Chunk {
     fn push(&mut self, headers: &[&str], row: Vec<Option<String>>) -> Result<(), ApiError> {
         match self {
-            Chunk::Csv(chunk) => {
+            Chunk::Csv(chunk, _) => {
                 // A quote or name opened in a spreadsheet must not run as a
                 // formula. XLSX needs nothing: its text cells are never formulas.
                 let row: Vec<Option<String>> = headers
@@ -176,10 +191,21 @@ impl Chunk {
                 chunk.push(&row).map_err(export_failed)
             }
             Chunk::Json { out, first } => {
+                // Numbers are JSON numbers (exact: serde_json keeps their
+                // text), so that they re-import the same whatever the locale.
                 let item: serde_json::Map<String, serde_json::Value> = headers
                     .iter()
                     .zip(row)
-                    .filter_map(|(h, c)| c.map(|c| ((*h).to_owned(), c.into())))
+                    .filter_map(|(h, c)| {
+                        let c = c?;
+                        let value = match is_number_column(h) {
+                            true => c
+                                .parse::<serde_json::Number>()
+                                .map_or_else(|_| c.into(), serde_json::Value::Number),
+                            false => c.into(),
+                        };
+                        Some(((*h).to_owned(), value))
+                    })
                     .collect();
                 out.extend_from_slice(if *first { b"\n" } else { b",\n" });
                 *first = false;
@@ -191,7 +217,9 @@ impl Chunk {
     /// Its bytes, and the encoder that continues after it.
     fn finish(self) -> Result<(Vec<u8>, Encoder), ApiError> {
         match self {
-            Chunk::Csv(chunk) => Ok((chunk.finish().map_err(export_failed)?, Encoder::Csv)),
+            Chunk::Csv(chunk, locale) => {
+                Ok((chunk.finish().map_err(export_failed)?, Encoder::Csv(locale)))
+            }
             Chunk::Json { out, first } => Ok((out, Encoder::Json { first })),
         }
     }
@@ -206,8 +234,9 @@ fn encode_span(
     headers: &[&str],
 ) -> Result<(Vec<u8>, Encoder), ApiError> {
     let mut chunk = encoder.chunk(headers);
+    let locale = encoder.locale();
     db::observations::for_each_in_span(conn, filter, span, |record| {
-        chunk.push(headers, cells(record)?)
+        chunk.push(headers, cells(record, locale)?)
     })?;
     chunk.finish()
 }
@@ -266,12 +295,16 @@ impl Export {
     }
 }
 
-/// Every figure matching `filter` (as known at its `as_of`, if given) as a file.
+/// Every figure matching `filter` (as known at its `as_of`, if given) as a
+/// file whose text numbers are written in `locale` (CSV fields, and XLSX
+/// cells that cannot be exact number cells), so that it re-imports
+/// unchanged with that locale.
 pub async fn export(
     pool: web::Data<Pool>,
     lane: web::Data<super::HeavyLane>,
     filter: ObservationFilter,
     format: Format,
+    locale: Locale,
 ) -> Result<HttpResponse, ApiError> {
     let permit = lane.enter().await?;
     let mut response = HttpResponse::Ok();
@@ -283,9 +316,9 @@ pub async fn export(
         ),
     ));
     let encoder = match format {
-        Format::Csv => Encoder::Csv,
+        Format::Csv => Encoder::Csv(locale),
         Format::Json => Encoder::Json { first: true },
-        Format::Xlsx => return Ok(response.body(xlsx(&pool, filter).await?)),
+        Format::Xlsx => return Ok(response.body(xlsx(&pool, filter, locale).await?)),
     };
     // What to read is settled before the response starts, so that a failure
     // here is still an error status.
@@ -324,7 +357,11 @@ pub async fn export(
     Ok(response.streaming(body))
 }
 
-async fn xlsx(pool: &web::Data<Pool>, filter: ObservationFilter) -> Result<Vec<u8>, ApiError> {
+async fn xlsx(
+    pool: &web::Data<Pool>,
+    filter: ObservationFilter,
+    locale: Locale,
+) -> Result<Vec<u8>, ApiError> {
     with_conn(pool, move |conn| {
         let headers = headers();
         let too_many = |n: usize| {
@@ -348,7 +385,9 @@ async fn xlsx(pool: &web::Data<Pool>, filter: ObservationFilter) -> Result<Vec<u
             .map_while(|span| {
                 let mut rows = Vec::new();
                 let read = db::observations::for_each_in_span(conn, &filter, span, |record| {
-                    rows.push(cells(record)?);
+                    // Standard text here: write_xlsx turns exact numbers
+                    // into number cells and writes the others in `locale`.
+                    rows.push(cells(record, Locale::Standard)?);
                     Ok::<_, ApiError>(())
                 });
                 match read {
@@ -360,7 +399,11 @@ async fn xlsx(pool: &web::Data<Pool>, filter: ObservationFilter) -> Result<Vec<u
                 }
             })
             .flatten();
-        let file = write_xlsx(&headers, &NUMERIC_COLUMNS, rows);
+        let text_number = |text: &str| match text.parse() {
+            Ok(value) => locale::format_number(value, locale),
+            Err(_) => text.to_owned(),
+        };
+        let file = write_xlsx(&headers, &NUMERIC_COLUMNS, text_number, rows);
         match failure {
             Some(error) => Err(error),
             None => file.map_err(export_failed),

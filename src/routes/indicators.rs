@@ -10,10 +10,14 @@ use utoipa::ToSchema;
 
 use super::committees::check_name;
 use super::with_conn;
+use crate::db::decimal::StoredDecimal;
 use crate::db::indicators::{IndicatorChanges, IndicatorRow};
 use crate::db::{self, write_transaction, AnyConnection, Pool};
 use crate::domain::code::IndicatorCode;
-use crate::domain::indicator::{check_kind_fits_unit, check_scale, Direction, MeasureKind, Unit};
+use crate::domain::indicator::{
+    check_kind_fits_unit, check_scale, Bounds, Direction, MeasureKind, Unit,
+};
+use crate::domain::value::ExactDecimal;
 use crate::error::{ApiError, FieldError};
 
 pub fn configure(cfg: &mut super::Routes) {
@@ -42,6 +46,16 @@ pub struct Indicator {
     /// recomputed for longer periods and group totals.
     pub numerator: Option<String>,
     pub description: Option<String>,
+    /// Smallest plausible value, in the indicator's unit and scale; figures
+    /// and targets below it are refused (422). `null`: no lower bound.
+    #[schema(value_type = Option<String>, example = "0")]
+    pub min_value: Option<rust_decimal::Decimal>,
+    /// Largest plausible value (100 for a percentage of a total; none for a
+    /// percent of target, which may exceed 100). `null`: no upper bound.
+    #[schema(value_type = Option<String>, example = "100")]
+    pub max_value: Option<rust_decimal::Decimal>,
+    /// Only whole numbers are plausible (counts always are).
+    pub whole_number: bool,
     #[serde(serialize_with = "crate::timestamp::utc")]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::timestamp::utc")]
@@ -62,6 +76,9 @@ impl Indicator {
             denominator: code_of(row.denominator_id),
             numerator: code_of(row.numerator_id),
             description: row.description,
+            min_value: row.min_value.map(Into::into),
+            max_value: row.max_value.map(Into::into),
+            whole_number: row.whole_number,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -87,6 +104,17 @@ pub struct NewIndicatorInput {
     pub numerator: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// Smallest plausible value, in the indicator's unit and scale.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "0")]
+    pub min_value: Option<ExactDecimal>,
+    /// Largest plausible value.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub max_value: Option<ExactDecimal>,
+    /// Only whole numbers are plausible; `false` when omitted.
+    #[serde(default)]
+    pub whole_number: bool,
 }
 
 impl NewIndicatorInput {
@@ -101,6 +129,9 @@ impl NewIndicatorInput {
             denominator: self.denominator,
             numerator: self.numerator,
             description: self.description,
+            min_value: self.min_value,
+            max_value: self.max_value,
+            whole_number: self.whole_number,
         };
         (self.code, fields)
     }
@@ -123,6 +154,27 @@ pub struct IndicatorUpdate {
     pub numerator: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// Smallest plausible value, in the indicator's unit and scale; omitted: none.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "0")]
+    pub min_value: Option<ExactDecimal>,
+    /// Largest plausible value; omitted: none.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub max_value: Option<ExactDecimal>,
+    /// Only whole numbers are plausible; `false` when omitted.
+    #[serde(default)]
+    pub whole_number: bool,
+}
+
+impl IndicatorUpdate {
+    fn bounds(&self) -> Bounds {
+        Bounds {
+            min: self.min_value.map(ExactDecimal::into_inner),
+            max: self.max_value.map(ExactDecimal::into_inner),
+            whole: self.whole_number,
+        }
+    }
 }
 
 /// Codes of every indicator by id, to show references as codes.
@@ -149,6 +201,9 @@ fn validate(
     check_name(errors, "name_en", &fields.name_en);
     if let Err(message) = check_scale(fields.scale) {
         errors.push(FieldError::new("scale", "invalid_scale", message));
+    }
+    if let Err(message) = fields.bounds().check_definition() {
+        errors.push(FieldError::new("min_value", "invalid_bounds", message));
     }
     if let Err(message) = check_kind_fits_unit(fields.measure_kind, fields.unit) {
         errors.push(FieldError::new(
@@ -257,6 +312,9 @@ fn changes(fields: &IndicatorUpdate, references: References) -> IndicatorChanges
             .as_deref()
             .map(str::trim)
             .filter(|d| !d.is_empty()),
+        min_value: fields.min_value.map(|d| StoredDecimal(d.0)),
+        max_value: fields.max_value.map(|d| StoredDecimal(d.0)),
+        whole_number: fields.whole_number,
     }
 }
 

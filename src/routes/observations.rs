@@ -17,6 +17,7 @@ use crate::db::{self, Pool};
 use crate::domain::breakdown::Breakdown;
 use crate::domain::code::{CommitteeCode, IndicatorCode};
 use crate::domain::indicator::Unit;
+use crate::domain::locale::Locale;
 use crate::domain::period::{Frequency, PeriodCode};
 use crate::domain::text;
 use crate::domain::value::{ExactDecimal, ObservationStatus, Qualifier};
@@ -139,6 +140,11 @@ pub struct ObservationQuery {
     /// `csv` or `xlsx` (also chosen by `Accept: text/csv` or the XLSX type) or
     /// `json_export`. An export re-imports unchanged through `POST /api/v1/imports`.
     pub format: Option<String>,
+    /// For a csv or xlsx export: `vi` writes decimals in text as Vietnamese
+    /// (`975,9`), so that the file re-imports unchanged with `locale=vi`;
+    /// `standard` (default) writes `975.9`. XLSX number cells and JSON
+    /// numbers are the same in every locale.
+    pub locale: Option<Locale>,
 }
 
 fn period_param(field: &str, raw: Option<&str>) -> Result<Option<PeriodCode>, ApiError> {
@@ -469,9 +475,10 @@ pub async fn list_observations(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let export = super::export::export_format(&request, query.format.as_deref())?;
+    let locale = query.locale.unwrap_or_default();
     let filter = query.into_filter()?;
     if let Some(format) = export {
-        return super::export::export(pool, lane, filter, format).await;
+        return super::export::export(pool, lane, filter, format, locale).await;
     }
     let (limit, offset) = page.into_inner().resolve()?;
     // A list as known at a past moment is rebuilt from the history: expensive.
@@ -736,8 +743,7 @@ pub async fn update_observation(
                 source: input.source.as_deref(),
                 source_quote: input.source_quote.as_deref(),
             },
-            current.unit,
-            current.scale,
+            &current.indicator,
             &refs,
         )
         .map_err(reject)?;

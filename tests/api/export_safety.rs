@@ -15,11 +15,12 @@ const QUOTES: [&str; 5] = [
 
 async fn csv_exports_neutralise_formulas_and_round_trip(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    // Profit may be negative (it is seeded without a lower bound; revenue has a minimum of 0).
     for (index, quote) in QUOTES.iter().enumerate() {
         let (status, body) = app
             .post_json(
                 "/api/v1/observations",
-                &json!({"committee": "hanam-business-bloc", "indicator": "revenue",
+                &json!({"committee": "hanam-business-bloc", "indicator": "profit",
                         "period": format!("2031-Q{}", index % 4 + 1),
                         "breakdown": {"sex": format!("k{index}")},
                         "value": -5 - index as i64, "source_quote": quote}),

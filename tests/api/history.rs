@@ -197,10 +197,11 @@ async fn as_of_pages_equal_the_history_rebuilt_figure_by_figure(backend: Backend
         .unwrap()
         .iter()
         .map(|row| {
+            // Numbers are JSON numbers, exact (serde_json keeps their text).
             (
-                row["id"].as_str().unwrap().parse().unwrap(),
-                row["revision"].as_str().unwrap().parse().unwrap(),
-                row["value"].as_str().unwrap().to_owned(),
+                row["id"].as_i64().unwrap(),
+                row["revision"].as_i64().unwrap(),
+                row["value"].to_string(),
             )
         })
         .collect();

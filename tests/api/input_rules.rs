@@ -142,7 +142,7 @@ async fn every_free_text_field_refuses_control_characters_and_overlong_text(back
     let committee_update =
         json!({"name_vi": "Hà Nam", "name_en": "Ha Nam", "kind": "business_bloc"});
     let group = json!({"code": "north", "name_vi": "Miền Bắc", "name_en": "North", "members": ["hanam-business-bloc"]});
-    let indicator = json!({"code": "profit", "name_vi": "Lợi nhuận", "name_en": "Profit", "unit": "VND", "scale": 9,
+    let indicator = json!({"code": "gross_margin", "name_vi": "Lãi gộp", "name_en": "Gross margin", "unit": "VND", "scale": 9,
                            "measure_kind": "flow", "direction": "higher_is_better"});
     let mut indicator_update = indicator.clone();
     indicator_update.as_object_mut().unwrap().remove("code");

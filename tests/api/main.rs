@@ -8,6 +8,7 @@ mod bad_input;
 mod committees;
 mod export_safety;
 mod extractions;
+mod fidelity;
 mod history;
 mod imports;
 mod input_limits;

@@ -5,9 +5,13 @@ use serde_json::{json, Value};
 use crate::helpers::{Backend, TestApp, TestDatabase};
 
 fn figure(period: &str, value: Value) -> Value {
+    figure_of("revenue", period, value)
+}
+
+fn figure_of(indicator: &str, period: &str, value: Value) -> Value {
     json!({
         "committee": "haiphong-business-bloc",
-        "indicator": "revenue",
+        "indicator": indicator,
         "period": period,
         "value": value,
     })
@@ -15,6 +19,7 @@ fn figure(period: &str, value: Value) -> Value {
 
 async fn values_keep_every_digit_as_numbers_and_strings(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    // Negative values go to profit, seeded without a lower bound (revenue's is 0).
     let cases = [
         ("12345678901234567.891", "2030-Q1"),
         ("975.9", "2030-Q2"),
@@ -24,9 +29,14 @@ async fn values_keep_every_digit_as_numbers_and_strings(backend: Backend) {
         ("-0.50", "2030-S2"),
     ];
     for (digits, period) in cases {
+        let indicator = if digits.starts_with('-') {
+            "profit"
+        } else {
+            "revenue"
+        };
         // As a JSON number: written into the body text so no float is involved anywhere.
         let body = format!(
-            r#"{{"committee":"haiphong-business-bloc","indicator":"revenue","period":"{period}","value":{digits}}}"#
+            r#"{{"committee":"haiphong-business-bloc","indicator":"{indicator}","period":"{period}","value":{digits}}}"#
         );
         let response = app
             .post_raw("/api/v1/observations", "application/json", body)
@@ -46,7 +56,10 @@ async fn values_keep_every_digit_as_numbers_and_strings(backend: Backend) {
         // As a string, for the same quarter a year later.
         let next_year = format!("2031{}", &period[4..]);
         let (status, created) = app
-            .post_json("/api/v1/observations", &figure(&next_year, json!(digits)))
+            .post_json(
+                "/api/v1/observations",
+                &figure_of(indicator, &next_year, json!(digits)),
+            )
             .await;
         assert_eq!(status, 201, "{created}");
         let (_, read_back) = app
