@@ -106,11 +106,9 @@ pub struct NewIndicatorInput {
     pub description: Option<String>,
     /// Smallest plausible value, in the indicator's unit and scale.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "0")]
     pub min_value: Option<ExactDecimal>,
     /// Largest plausible value.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     pub max_value: Option<ExactDecimal>,
     /// Only whole numbers are plausible; `false` when omitted.
     #[serde(default)]
@@ -156,11 +154,9 @@ pub struct IndicatorUpdate {
     pub description: Option<String>,
     /// Smallest plausible value, in the indicator's unit and scale; omitted: none.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "0")]
     pub min_value: Option<ExactDecimal>,
     /// Largest plausible value; omitted: none.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     pub max_value: Option<ExactDecimal>,
     /// Only whole numbers are plausible; `false` when omitted.
     #[serde(default)]
