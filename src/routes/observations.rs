@@ -25,6 +25,7 @@ use crate::ingest::{self, ObservationInput, ReferenceData, StateInput};
 
 pub fn configure(cfg: &mut super::Routes) {
     cfg.service(list_observations)
+        .service(export_observations)
         .service(create_observations_batch)
         .service(create_observation)
         .service(get_observation)
@@ -135,10 +136,35 @@ pub struct ObservationQuery {
     /// Answer with what was known at this moment: an RFC 3339 timestamp, a UTC
     /// date-time, or a date (its end). Rebuilt from the revisions.
     pub as_of: Option<String>,
+}
+
+/// The answer of the observation list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListFormat {
     /// `json` (default, paginated), or an export of every matching figure:
     /// `csv` or `xlsx` (also chosen by `Accept: text/csv` or the XLSX type) or
     /// `json_export`. An export re-imports unchanged through `POST /api/v1/imports`.
+    /// Generated clients call `GET /api/v1/observations/export` instead, whose
+    /// answer is always a file.
     pub format: Option<String>,
+}
+
+/// The file of an export.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+/// Which file an export writes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `csv` or `xlsx`: the columns of `format=json_export` on the list, re-importable
+    /// unchanged through `POST /api/v1/imports`.
+    pub format: ExportFormat,
 }
 
 fn period_param(field: &str, raw: Option<&str>) -> Result<Option<PeriodCode>, ApiError> {
@@ -444,7 +470,7 @@ fn load(conn: &mut db::AnyConnection, id: i64) -> Result<Observation, ApiError> 
 /// indicator; or exports every matching figure as CSV, XLSX or JSON.
 #[utoipa::path(
     tag = "observations",
-    params(ObservationQuery, PageParams),
+    params(ObservationQuery, ListFormat, PageParams),
     responses(
         (status = 200, description = "One page of figures; with format=csv|xlsx|json_export (or Accept: text/csv or XLSX), every matching figure as a file", body = Page<Observation>,
             content(
@@ -465,10 +491,11 @@ pub async fn list_observations(
     lane: web::Data<super::HeavyLane>,
     request: HttpRequest,
     query: web::Query<ObservationQuery>,
+    list_format: web::Query<ListFormat>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let export = super::export::export_format(&request, query.format.as_deref())?;
+    let export = super::export::export_format(&request, list_format.format.as_deref())?;
     let filter = query.into_filter()?;
     if let Some(format) = export {
         return super::export::export(pool, lane, filter, format).await;
@@ -494,6 +521,40 @@ pub async fn list_observations(
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// Exports every matching figure as one file: CSV or XLSX. The list's
+/// `format=` does the same (and `json_export`); this operation exists so that
+/// a generated client reads a file, never a page, from its answer.
+#[utoipa::path(
+    tag = "observations",
+    params(ObservationQuery, ExportParams),
+    responses(
+        (status = 200, description = "Every matching figure, as a file (Content-Disposition: attachment)",
+            content(
+                (crate::routes::export::CsvFile = "text/csv"),
+                (crate::routes::export::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+        (status = 400, description = "A bad filter or format", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/observations/export")]
+pub async fn export_observations(
+    _: Reader,
+    pool: web::Data<Pool>,
+    lane: web::Data<super::HeavyLane>,
+    query: web::Query<ObservationQuery>,
+    params: web::Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.into_inner().into_filter()?;
+    let format = match params.format {
+        ExportFormat::Csv => crate::tabular::Format::Csv,
+        ExportFormat::Xlsx => crate::tabular::Format::Xlsx,
+    };
+    super::export::export(pool, lane, filter, format).await
 }
 
 /// Enters one figure.

@@ -441,7 +441,7 @@ async fn exported(app: &TestApp, query: &str, format: &str) -> Vec<(i64, String)
             .iter()
             .map(|o| {
                 (
-                    o["id"].as_str().unwrap().parse().unwrap(),
+                    o["id"].as_i64().unwrap(),
                     o["value"].as_str().unwrap().to_owned(),
                 )
             })

@@ -5,6 +5,7 @@ mod helpers;
 mod access;
 mod analysis;
 mod bad_input;
+mod clients;
 mod committees;
 mod export_safety;
 mod extractions;
