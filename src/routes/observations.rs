@@ -563,8 +563,8 @@ pub async fn export_observations(
     params(WriteParams),
     request_body = ObservationInput,
     responses(
-        (status = 201, description = "Created (or restored after a deletion)", body = Observation),
-        (status = 200, description = "With mode=upsert: updated or unchanged", body = Observation),
+        (status = 201, description = "Created (or restored after a deletion)", body = Observation, headers(("ETag" = String, description = "The revision, for If-Match on the next PUT or DELETE"), ("Location" = String, description = "The figure's URL"))),
+        (status = 200, description = "With mode=upsert: updated or unchanged", body = Observation, headers(("ETag" = String, description = "The revision, for If-Match on the next PUT or DELETE"), ("Location" = String, description = "The figure's URL"))),
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The figure exists already (mode=create)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -610,6 +610,7 @@ pub async fn create_observation(
             "Location",
             format!("/api/v1/observations/{}", observation.id),
         ))
+        .insert_header((actix_web::http::header::ETAG, etag(observation.revision)))
         .json(observation))
 }
 

@@ -181,3 +181,48 @@ crate::both_backends!(
     the_export_operation_sends_the_lists_file,
     a_json_export_keeps_types_and_nulls,
 );
+
+/// A write answers with the ETag a following If-Match names, as a read does.
+async fn writes_return_the_etag_of_what_they_wrote(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let etag = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let created = app
+        .client
+        .post(app.url("/api/v1/observations"))
+        .json(
+            &serde_json::json!({"committee": "haiphong-business-bloc", "indicator": "revenue",
+                                  "period": "2031", "value": "1"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let created_etag = etag(&created);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let read = app.client.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(created_etag.as_deref(), Some("\"1\""));
+    assert_eq!(created_etag, etag(&read));
+    let target = app
+        .client
+        .post(app.url("/api/v1/targets"))
+        .json(
+            &serde_json::json!({"committee": "haiphong-business-bloc", "indicator": "revenue",
+                                  "period": "2031", "value": "10"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(target.status().as_u16(), 201);
+    let target_etag = etag(&target);
+    let location = target.headers()["location"].to_str().unwrap().to_owned();
+    let read = app.client.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(target_etag.as_deref(), Some("\"1\""));
+    assert_eq!(target_etag, etag(&read));
+}
+
+crate::both_backends!(writes_return_the_etag_of_what_they_wrote);
