@@ -749,7 +749,7 @@ pub async fn get_observation(
 /// Changes a figure's value and annotations; the old values stay in its revisions.
 #[utoipa::path(
     tag = "observations",
-    params(("id" = i64, Path, description = "Figure id")),
+    params(("id" = i64, Path, description = "Figure id"), ("If-Match" = Option<String>, Header, description = "The ETag of the revision this change was made from (e.g. \"3\"); a later revision answers 412. Without it the write is unconditional.")),
     request_body = ObservationUpdate,
     responses(
         (status = 200, description = "Updated (or unchanged); the ETag is the new revision", body = Observation, headers(("ETag" = String, description = "The figure's revision"))),
@@ -821,7 +821,7 @@ pub async fn update_observation(
 /// Deletes a figure. Its history is kept, and the deletion is its last revision.
 #[utoipa::path(
     tag = "observations",
-    params(("id" = i64, Path, description = "Figure id"), DeleteParams),
+    params(("id" = i64, Path, description = "Figure id"), ("If-Match" = Option<String>, Header, description = "The ETag of the revision this change was made from (e.g. \"3\"); a later revision answers 412. Without it the write is unconditional."), DeleteParams),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
