@@ -24,7 +24,7 @@ for _ in $(seq 1 100); do
 done
 token="$("$binary" token create --name lan.nguyen --role admin 2>/dev/null)"
 echo "== README walk-through"
-HOST="http://127.0.0.1:$port" TOKEN="$token" bash examples/walkthrough.sh || {
+HOST="http://127.0.0.1:$port" TOKEN="$token" WALKTHROUGH_OUT="${WALKTHROUGH_OUT:-}" bash examples/walkthrough.sh || {
     cat "$work/server.log" >&2
     exit 1
 }

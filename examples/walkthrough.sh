@@ -10,7 +10,8 @@ set -euo pipefail
 API="$HOST/api/v1"
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# WALKTHROUGH_OUT=dir keeps every answer (to refresh the README's examples).
+trap '[ -n "${WALKTHROUGH_OUT:-}" ] && mkdir -p "$WALKTHROUGH_OUT" && cp "$work"/*.out "$WALKTHROUGH_OUT"/; rm -rf "$work"' EXIT
 cd "$work"
 
 # Runs a README block in this shell (so its variables stay set); its output

@@ -16,6 +16,7 @@ mod input_rules;
 mod observations;
 mod openapi;
 mod operators;
+mod readme;
 mod resolver;
 mod security;
 mod seed_figures;
