@@ -827,6 +827,7 @@ pub async fn update_observation(
         (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The committee × period is locked", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names an older revision", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The reason is too long or holds control characters", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
