@@ -49,5 +49,7 @@ run() {
     kill "$server"; wait "$server" 2>/dev/null || true; server=""
 }
 
-run sqlite "$work/chitieu.db" 18731
-run postgres "$pg_url" 18732
+# SCHEMATHESIS_PORT moves both servers, for two runs on one machine.
+port="${SCHEMATHESIS_PORT:-18731}"
+run sqlite "$work/chitieu.db" "$port"
+run postgres "$pg_url" "$((port + 1))"

@@ -18,16 +18,13 @@ pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod tabular;
+pub mod telemetry;
 pub mod timestamp;
 
 pub use startup::Application;
 
-/// Sets up logging once, from `RUST_LOG` (default `info`).
+/// Sets up logging once, from `RUST_LOG` (default `info`) and
+/// `CHITIEU_LOG_FORMAT` (`text` or `json`).
 pub fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+    telemetry::init();
 }

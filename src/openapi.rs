@@ -16,6 +16,9 @@ committees, indicators, periods, figures with their sources and revisions, and t
 Every value is an exact decimal, sent and returned as a string (JSON numbers are accepted on input). \
 Errors are RFC 7807 `application/problem+json`."
     ),
+    // Relative: the paths carry `/api/v1`, and a client is pointed at the
+    // host that serves it (the document itself is at /api/v1/openapi.json).
+    servers((url = "/", description = "The server that serves this document")),
     modifiers(&BearerAuth),
     components(schemas(
         crate::error::Problem,
@@ -23,6 +26,7 @@ Errors are RFC 7807 `application/problem+json`."
         // Types of query parameters: utoipa refers to them without collecting them.
         crate::domain::locale::Locale,
         crate::routes::observations::Mode,
+        crate::routes::observations::ExportFormat,
         crate::db::imports::Strategy,
         crate::analysis::comparisons::Basis,
         crate::domain::series::Transform,
@@ -79,7 +83,35 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     let mut document = document;
     constraints::apply(&mut document);
+    reference_page_items(&mut document);
     document
+}
+
+/// utoipa inlines the item type of a generic `Page<T>`; a generated client
+/// then gets an anonymous class per list. Each `Page_T` refers to `T` instead
+/// when `T` is a named schema.
+fn reference_page_items(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    use utoipa::openapi::{Ref, RefOr};
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    let named: Vec<String> = components.schemas.keys().cloned().collect();
+    for (name, schema) in components.schemas.iter_mut() {
+        let Some(item_name) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        if !named.iter().any(|n| n == item_name) {
+            continue;
+        }
+        let RefOr::T(Schema::Object(page)) = schema else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+            items.items =
+                ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item_name))));
+        }
+    }
 }
 
 /// Pretty JSON of the document, with a trailing newline.

@@ -175,8 +175,13 @@ pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server,
                 header::IF_MATCH,
                 header::IF_NONE_MATCH,
                 header::ACCEPT,
+                header::HeaderName::from_static(crate::telemetry::REQUEST_ID_HEADER),
             ])
-            .expose_headers([header::ETAG, header::LOCATION])
+            .expose_headers([
+                header::ETAG,
+                header::LOCATION,
+                header::HeaderName::from_static(crate::telemetry::REQUEST_ID_HEADER),
+            ])
             .max_age(3600);
         for origin in &origins {
             cors = cors.allowed_origin(origin);
@@ -187,7 +192,10 @@ pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server,
             .wrap(from_fn(require_access_rule))
             .wrap(from_fn(identify))
             .wrap(cors)
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
+            // Outermost: the id exists before the request's span and is on
+            // every answer, errors of the layers inside included.
+            .wrap(from_fn(crate::telemetry::request_id))
             .app_data(pool.clone())
             .app_data(answers.clone())
             .app_data(auth.clone())

@@ -43,6 +43,93 @@ fn is_number_column(header: &str) -> bool {
     EXPORT_ID_COLUMNS.contains(&header) || NUMERIC_COLUMNS.contains(&header)
 }
 
+/// One cell of a JSON export: an empty cell is an explicit `null`.
+fn json_cell(header: &str, cell: Option<String>) -> serde_json::Value {
+    match cell {
+        None => serde_json::Value::Null,
+        // Exact: serde_json keeps a number's digits (arbitrary_precision), and
+        // a JSON number is read the same whatever locale the import names.
+        Some(text) if is_number_column(header) => text
+            .parse::<serde_json::Number>()
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::String(text)),
+        Some(text) => serde_json::Value::String(text),
+    }
+}
+
+/// A CSV file, UTF-8, as bytes (schema only): generated clients send and
+/// read it as a file.
+pub struct CsvFile;
+
+impl utoipa::PartialSchema for CsvFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some(
+                "A CSV file in UTF-8, with a header line of column names",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CsvFile {}
+
+/// An XLSX workbook, as bytes (schema only).
+pub struct XlsxFile;
+
+impl utoipa::PartialSchema for XlsxFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("An Excel workbook (Office Open XML), one worksheet"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for XlsxFile {}
+
+/// A JSON export: every matching figure (schema only; the file is streamed).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ObservationExport {
+    pub observations: Vec<ExportedObservation>,
+}
+
+/// One figure of an export, with the columns and spelling of the CSV and XLSX
+/// exports; every key is present (`null` when empty).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ExportedObservation {
+    pub id: i64,
+    pub revision: i32,
+    #[schema(example = "haiphong-business-bloc")]
+    pub committee: String,
+    #[schema(example = "revenue")]
+    pub indicator: String,
+    #[schema(example = "2021")]
+    pub period: String,
+    /// `dimension=value` pairs joined by `;` (e.g. `sex=female`); `null` for the total.
+    #[schema(example = "sex=female")]
+    pub breakdown: Option<String>,
+    /// Exact decimal, as a string.
+    #[schema(example = "27701")]
+    pub value: String,
+    pub unit: crate::domain::indicator::Unit,
+    pub scale: i32,
+    pub status: crate::domain::value::ObservationStatus,
+    pub qualifier: crate::domain::value::Qualifier,
+    pub reported_yoy_pct: Option<String>,
+    pub reported_yoy_qualifier: Option<crate::domain::value::Qualifier>,
+    pub reported_share_pct: Option<String>,
+    pub reported_share_qualifier: Option<crate::domain::value::Qualifier>,
+    pub source: Option<String>,
+    pub source_quote: Option<String>,
+}
+
 /// The export asked for by `format=` or the Accept header, if any.
 pub fn export_format(
     request: &HttpRequest,
@@ -196,16 +283,7 @@ impl Chunk {
                 let item: serde_json::Map<String, serde_json::Value> = headers
                     .iter()
                     .zip(row)
-                    .filter_map(|(h, c)| {
-                        let c = c?;
-                        let value = match is_number_column(h) {
-                            true => c
-                                .parse::<serde_json::Number>()
-                                .map_or_else(|_| c.into(), serde_json::Value::Number),
-                            false => c.into(),
-                        };
-                        Some(((*h).to_owned(), value))
-                    })
+                    .map(|(h, c)| ((*h).to_owned(), json_cell(h, c)))
                     .collect();
                 out.extend_from_slice(if *first { b"\n" } else { b",\n" });
                 *first = false;
@@ -410,4 +488,35 @@ async fn xlsx(
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented JSON export item has the columns of the CSV and XLSX
+    /// exports, in their order and spelling.
+    #[test]
+    fn documented_export_item_has_the_file_columns() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(ExportedObservation::schema()).unwrap();
+        let documented: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(documented, headers());
+    }
+
+    #[test]
+    fn json_cells_keep_integers_and_explicit_nulls() {
+        assert_eq!(json_cell("id", Some("34".into())), serde_json::json!(34));
+        assert_eq!(json_cell("scale", Some("9".into())), serde_json::json!(9));
+        assert_eq!(
+            json_cell("value", Some("12345678901234567.891".into())).to_string(),
+            "12345678901234567.891"
+        );
+        assert_eq!(json_cell("source", None), serde_json::Value::Null);
+    }
 }

@@ -39,6 +39,42 @@ pub struct ImportQuery {
     pub reason: Option<String>,
 }
 
+/// A JSON import file: the object a JSON export writes (schema only; the file
+/// is read as a stream). A bare array of figures is read too; it is left out
+/// of the schema because generated clients cannot tell a list from an object
+/// in a body that may be either.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ImportJson {
+    pub observations: Vec<ImportRow>,
+}
+
+/// A figure in a JSON import: the columns of an export (`id` and `revision`
+/// are ignored). Numbers may be JSON numbers or strings.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ImportRow {
+    pub id: Option<i64>,
+    pub revision: Option<i32>,
+    pub committee: String,
+    pub indicator: String,
+    pub period: String,
+    /// `dimension=value` pairs joined by `;`; empty or `null` for the total.
+    pub breakdown: Option<String>,
+    pub value: crate::domain::value::ExactDecimal,
+    /// Optional when the indicator's unit is meant.
+    pub unit: Option<String>,
+    pub scale: Option<i32>,
+    pub status: Option<String>,
+    pub qualifier: Option<String>,
+    pub reported_yoy_pct: Option<crate::domain::value::ExactDecimal>,
+    pub reported_yoy_qualifier: Option<String>,
+    pub reported_share_pct: Option<crate::domain::value::ExactDecimal>,
+    pub reported_share_qualifier: Option<String>,
+    pub source: Option<String>,
+    pub source_quote: Option<String>,
+}
+
 /// A refused import: the problem, with the summary of what was found.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportProblem {
@@ -58,7 +94,12 @@ pub struct ImportProblem {
 #[utoipa::path(
     tag = "imports",
     params(ImportQuery),
-    request_body(content = String, description = "The file: CSV (text/csv), JSON (application/json: an array of objects or {\"observations\": [...]}) or XLSX", content_type = "text/csv"),
+    request_body(description = "The file: CSV, JSON (an array of figures or an export's {\"observations\": [...]}) or XLSX, named by its Content-Type (or by format=)",
+        content(
+            (crate::routes::export::CsvFile = "text/csv"),
+            (ImportJson = "application/json"),
+            (crate::routes::export::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
     responses(
         (status = 200, description = "Imported (or, for a dry run or a non-atomic import, the summary with any rejected rows)", body = ImportSummary),
         (status = 400, description = "The file cannot be read or its columns are wrong; nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),

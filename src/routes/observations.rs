@@ -26,6 +26,7 @@ use crate::ingest::{self, ObservationInput, ReferenceData, StateInput};
 
 pub fn configure(cfg: &mut super::Routes) {
     cfg.service(list_observations)
+        .service(export_observations)
         .service(create_observations_batch)
         .service(create_observation)
         .service(get_observation)
@@ -136,14 +137,42 @@ pub struct ObservationQuery {
     /// Answer with what was known at this moment: an RFC 3339 timestamp, a UTC
     /// date-time, or a date (its end). Rebuilt from the revisions.
     pub as_of: Option<String>,
+}
+
+/// The answer of the observation list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListFormat {
     /// `json` (default, paginated), or an export of every matching figure:
     /// `csv` or `xlsx` (also chosen by `Accept: text/csv` or the XLSX type) or
     /// `json_export`. An export re-imports unchanged through `POST /api/v1/imports`.
+    /// Generated clients call `GET /api/v1/observations/export` instead, whose
+    /// answer is always a file.
     pub format: Option<String>,
     /// For a csv or xlsx export: `vi` writes decimals in text as Vietnamese
     /// (`975,9`), so that the file re-imports unchanged with `locale=vi`;
     /// `standard` (default) writes `975.9`. XLSX number cells and JSON
     /// numbers are the same in every locale.
+    pub locale: Option<Locale>,
+}
+
+/// The file of an export.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+/// Which file an export writes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `csv` or `xlsx`: the columns of `format=json_export` on the list, re-importable
+    /// unchanged through `POST /api/v1/imports`.
+    pub format: ExportFormat,
+    /// `vi` writes decimals in text as Vietnamese (`975,9`), so that the file
+    /// re-imports unchanged with `locale=vi`; `standard` (default) writes `975.9`.
     pub locale: Option<Locale>,
 }
 
@@ -450,7 +479,7 @@ fn load(conn: &mut db::AnyConnection, id: i64) -> Result<Observation, ApiError> 
 /// indicator; or exports every matching figure as CSV, XLSX or JSON.
 #[utoipa::path(
     tag = "observations",
-    params(ObservationQuery, PageParams),
+    params(ObservationQuery, ListFormat, PageParams),
     responses(
         (status = 200, description = "One page of figures; with format=csv|xlsx|json_export (or Accept: text/csv or XLSX), every matching figure as a file", body = Page<Observation>,
             content(
@@ -471,11 +500,12 @@ pub async fn list_observations(
     lane: web::Data<super::HeavyLane>,
     request: HttpRequest,
     query: web::Query<ObservationQuery>,
+    list_format: web::Query<ListFormat>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let export = super::export::export_format(&request, query.format.as_deref())?;
-    let locale = query.locale.unwrap_or_default();
+    let export = super::export::export_format(&request, list_format.format.as_deref())?;
+    let locale = list_format.locale.unwrap_or_default();
     let filter = query.into_filter()?;
     if let Some(format) = export {
         return super::export::export(pool, lane, filter, format, locale).await;
@@ -503,14 +533,55 @@ pub async fn list_observations(
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// Exports every matching figure as one file: CSV or XLSX. The list's
+/// `format=` does the same (and `json_export`); this operation exists so that
+/// a generated client reads a file, never a page, from its answer.
+#[utoipa::path(
+    tag = "observations",
+    params(ObservationQuery, ExportParams),
+    responses(
+        (status = 200, description = "Every matching figure, as a file (Content-Disposition: attachment)",
+            content(
+                (crate::routes::export::CsvFile = "text/csv"),
+                (crate::routes::export::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+        (status = 400, description = "A bad filter or format", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/observations/export")]
+pub async fn export_observations(
+    _: Reader,
+    pool: web::Data<Pool>,
+    lane: web::Data<super::HeavyLane>,
+    query: web::Query<ObservationQuery>,
+    params: web::Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.into_inner().into_filter()?;
+    let format = match params.format {
+        ExportFormat::Csv => crate::tabular::Format::Csv,
+        ExportFormat::Xlsx => crate::tabular::Format::Xlsx,
+    };
+    super::export::export(
+        pool,
+        lane,
+        filter,
+        format,
+        params.locale.unwrap_or_default(),
+    )
+    .await
+}
+
 /// Enters one figure.
 #[utoipa::path(
     tag = "observations",
     params(WriteParams),
     request_body = ObservationInput,
     responses(
-        (status = 201, description = "Created (or restored after a deletion)", body = Observation),
-        (status = 200, description = "With mode=upsert: updated or unchanged", body = Observation),
+        (status = 201, description = "Created (or restored after a deletion)", body = Observation, headers(("ETag" = String, description = "The revision, for If-Match on the next PUT or DELETE"), ("Location" = String, description = "The figure's URL"))),
+        (status = 200, description = "With mode=upsert: updated or unchanged", body = Observation, headers(("ETag" = String, description = "The revision, for If-Match on the next PUT or DELETE"), ("Location" = String, description = "The figure's URL"))),
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The figure exists already (mode=create)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -556,6 +627,7 @@ pub async fn create_observation(
             "Location",
             format!("/api/v1/observations/{}", observation.id),
         ))
+        .insert_header((actix_web::http::header::ETAG, etag(observation.revision)))
         .json(observation))
 }
 
@@ -694,7 +766,7 @@ pub async fn get_observation(
 /// Changes a figure's value and annotations; the old values stay in its revisions.
 #[utoipa::path(
     tag = "observations",
-    params(("id" = i64, Path, description = "Figure id")),
+    params(("id" = i64, Path, description = "Figure id"), ("If-Match" = Option<String>, Header, description = "The ETag of the revision this change was made from (e.g. \"3\"); a later revision answers 412. Without it the write is unconditional.")),
     request_body = ObservationUpdate,
     responses(
         (status = 200, description = "Updated (or unchanged); the ETag is the new revision", body = Observation, headers(("ETag" = String, description = "The figure's revision"))),
@@ -765,12 +837,13 @@ pub async fn update_observation(
 /// Deletes a figure. Its history is kept, and the deletion is its last revision.
 #[utoipa::path(
     tag = "observations",
-    params(("id" = i64, Path, description = "Figure id"), DeleteParams),
+    params(("id" = i64, Path, description = "Figure id"), ("If-Match" = Option<String>, Header, description = "The ETag of the revision this change was made from (e.g. \"3\"); a later revision answers 412. Without it the write is unconditional."), DeleteParams),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The committee × period is locked", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names an older revision", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The reason is too long or holds control characters", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -177,8 +177,8 @@ pub async fn list_targets(
     tag = "targets",
     request_body = TargetInput,
     responses(
-        (status = 201, description = "Created", body = Target),
-        (status = 200, description = "Revised or unchanged", body = Target),
+        (status = 201, description = "Created", body = Target, headers(("ETag" = String, description = "The target's revision"), ("Location" = String, description = "The target's URL"))),
+        (status = 200, description = "Revised or unchanged", body = Target, headers(("ETag" = String, description = "The target's revision"), ("Location" = String, description = "The target's URL"))),
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The committee × period is locked (the problem carries the lock); nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -223,6 +223,10 @@ pub async fn upsert_target(
     };
     Ok(response
         .insert_header(("Location", format!("/api/v1/targets/{}", target.id)))
+        .insert_header((
+            actix_web::http::header::ETAG,
+            super::observations::etag(target.revision),
+        ))
         .json(target))
 }
 
@@ -231,7 +235,7 @@ pub async fn upsert_target(
     tag = "targets",
     params(("id" = i64, Path, description = "Target id")),
     responses(
-        (status = 200, description = "The target", body = Target),
+        (status = 200, description = "The target", body = Target, headers(("ETag" = String, description = "The target's revision"))),
         (status = 404, description = "No such target", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 400, description = "The request could not be read: malformed input, an unknown query parameter, or more than one Authorization header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -252,7 +256,12 @@ pub async fn get_target(
             .ok_or_else(|| ApiError::not_found(format!("no target has id {id}")))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(target))
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::ETAG,
+            super::observations::etag(target.revision),
+        ))
+        .json(target))
 }
 
 /// The history of a target, oldest first.
