@@ -19,6 +19,7 @@ pub mod seed;
 pub mod startup;
 pub mod tabular;
 pub mod timestamp;
+pub mod web;
 
 pub use startup::Application;
 

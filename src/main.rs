@@ -31,6 +31,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the web app's accounts.
+    #[command(subcommand)]
+    User(chitieu::web::cli::UserCommand),
 }
 
 #[derive(Subcommand)]
@@ -113,6 +116,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve => serve(),
         Command::Import(args) => import_file(args),
         Command::Token(command) => token(command),
+        Command::User(command) => chitieu::web::cli::run(command),
     }
 }
 

@@ -17,5 +17,6 @@ mod openapi;
 mod resolver;
 mod security;
 mod seed_figures;
+mod web;
 mod workflow;
 mod write_lock;

@@ -1,0 +1,429 @@
+//! The web app over HTTP: signing in and out, CSRF, throttling, committee
+//! scope, and the entry form's writes (with the person in the history and no
+//! silent overwrite of someone else's change).
+
+use std::collections::HashMap;
+
+use chitieu::domain::role::Role;
+use regex::Regex;
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp};
+
+const PASSWORD: &str = "mật-khẩu-đủ-dài";
+const HANAM: &str = "hanam-business-bloc";
+const HANOI: &str = "hanoi-business-bloc";
+/// A period no seed figure uses.
+const PERIOD: &str = "2030-Q1";
+
+fn create_user(app: &TestApp, username: &str, role: Role, committees: &[&str]) {
+    let mut conn = app.pool.get().expect("connection");
+    let ids: Vec<i64> = committees
+        .iter()
+        .map(|code| {
+            chitieu::db::committees::find_by_code(&mut conn, code)
+                .unwrap()
+                .expect("committee")
+                .id
+        })
+        .collect();
+    chitieu::web::accounts::create_user(
+        &mut conn,
+        username,
+        "Nguyễn Thị Lan",
+        PASSWORD,
+        role,
+        &ids,
+        "test",
+    )
+    .expect("user");
+}
+
+/// A browser: keeps cookies, follows no redirects (the tests look at them).
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let request = if cookie.is_empty() {
+            request
+        } else {
+            request.header("cookie", cookie.join("; "))
+        };
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let set_cookies: Vec<String> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for line in &set_cookies {
+            let pair = line.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let body = response.text().await.expect("body");
+        Page {
+            status,
+            location,
+            set_cookies,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(self.app.url(path));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.client.post(self.app.url(path)).form(form);
+        self.send(request).await
+    }
+
+    /// Opens the sign-in page and posts the form; returns the answer.
+    async fn sign_in(&mut self, username: &str, password: &str) -> Page {
+        let form = self.get("/sign-in").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = csrf_of(&form.body);
+        self.post(
+            "/sign-in",
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/"),
+            ],
+        )
+        .await
+    }
+}
+
+/// The CSRF token a page's forms carry.
+fn csrf_of(body: &str) -> String {
+    Regex::new(r#"name="csrf" value="([0-9a-f]{64})""#)
+        .unwrap()
+        .captures(body)
+        .unwrap_or_else(|| panic!("no CSRF token in {body}"))[1]
+        .to_owned()
+}
+
+/// The hidden fields of the entry form, as sent back when saving.
+fn hidden_fields(body: &str) -> Vec<(String, String)> {
+    Regex::new(r#"type="hidden" name="([^"]+)" value="([^"]*)""#)
+        .unwrap()
+        .captures_iter(body)
+        .map(|c| (c[1].to_owned(), html_unescape(&c[2])))
+        .collect()
+}
+
+fn html_unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+async fn sign_in_good_and_bad(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "lan", Role::Editor, &[HANAM]);
+    let mut browser = Browser::new(&app);
+
+    // Not signed in: every page sends to the sign-in page (never a 500).
+    let home = browser.get("/").await;
+    assert_eq!(home.status, 303);
+    assert_eq!(home.location.as_deref(), Some("/sign-in?next=%2F"));
+
+    let bad = browser.sign_in("lan", "not the password").await;
+    assert_eq!(bad.status, 401, "{}", bad.body);
+    assert!(bad.body.contains("không đúng"), "{}", bad.body);
+    assert!(!browser.cookies.contains_key("chitieu_session"));
+    let unknown = browser.sign_in("nobody", PASSWORD).await;
+    assert_eq!(unknown.status, 401);
+
+    let good = browser.sign_in("lan", PASSWORD).await;
+    assert_eq!(good.status, 303, "{}", good.body);
+    assert_eq!(good.location.as_deref(), Some("/"));
+    let session = good
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("chitieu_session="))
+        .expect("a session cookie");
+    assert!(session.contains("HttpOnly"), "{session}");
+    assert!(session.contains("SameSite=Lax"), "{session}");
+    assert!(!session.contains("Secure"), "plain HTTP: {session}");
+
+    let home = browser.get("/").await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(home.body.contains("Nguyễn Thị Lan"));
+    assert!(home.body.contains(&format!("/entry/{HANAM}/")));
+
+    // Behind a TLS-terminating proxy the cookie is Secure.
+    let form = browser.get("/sign-in").await;
+    let csrf = csrf_of(&form.body);
+    let request = browser
+        .client
+        .post(app.url("/sign-in"))
+        .header("x-forwarded-proto", "https")
+        .form(&[("username", "lan"), ("password", PASSWORD), ("csrf", &csrf)]);
+    let tls = browser.send(request).await;
+    assert_eq!(tls.status, 303);
+    assert!(
+        tls.set_cookies
+            .iter()
+            .any(|c| c.starts_with("chitieu_session=") && c.contains("Secure")),
+        "{:?}",
+        tls.set_cookies
+    );
+
+    // A disabled account's sessions end at once.
+    let mut conn = app.pool.get().unwrap();
+    assert!(chitieu::db::users::disable(&mut conn, "lan").unwrap());
+    assert_eq!(browser.get("/").await.status, 303);
+    assert_eq!(browser.sign_in("lan", PASSWORD).await.status, 401);
+}
+
+async fn sign_in_is_throttled(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "lan", Role::Editor, &[HANAM]);
+    let mut browser = Browser::new(&app);
+    for _ in 0..5 {
+        assert_eq!(browser.sign_in("lan", "wrong password").await.status, 401);
+    }
+    // Even the right password is refused now, with a time to wait.
+    let request = browser.get("/sign-in").await;
+    let csrf = csrf_of(&request.body);
+    let request = browser.client.post(app.url("/sign-in")).form(&[
+        ("username", "lan"),
+        ("password", PASSWORD),
+        ("csrf", csrf.as_str()),
+    ]);
+    let cookie: Vec<String> = browser
+        .cookies
+        .iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect();
+    let response = request
+        .header("cookie", cookie.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "900"
+    );
+    // Another username is not affected.
+    create_user(&app, "minh", Role::Viewer, &[]);
+    assert_eq!(browser.sign_in("minh", PASSWORD).await.status, 303);
+}
+
+async fn forms_need_their_csrf_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "lan", Role::Editor, &[HANAM]);
+    let before = app.observation_count().await;
+
+    // The sign-in form: without the cookie's token, or with another, refused.
+    let mut stranger = Browser::new(&app);
+    let posted = stranger
+        .post(
+            "/sign-in",
+            &[("username", "lan"), ("password", PASSWORD), ("csrf", "00")],
+        )
+        .await;
+    assert_eq!(posted.status, 403, "{}", posted.body);
+
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in("lan", PASSWORD).await.status, 303);
+    let path = format!("/entry/{HANAM}/{PERIOD}");
+    let form = browser.get(&path).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let good = csrf_of(&form.body);
+    let wrong = "0".repeat(64);
+    for csrf in [None, Some(wrong.as_str())] {
+        let mut fields = vec![("value.revenue", "100")];
+        if let Some(csrf) = csrf {
+            fields.push(("csrf", csrf));
+        }
+        let refused = browser.post(&path, &fields).await;
+        assert_eq!(refused.status, 403, "{csrf:?}: {}", refused.body);
+    }
+    // Signing out also needs it.
+    let refused = browser.post("/sign-out", &[("csrf", &wrong)]).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(app.observation_count().await, before, "nothing was written");
+    assert_eq!(browser.get("/").await.status, 200, "still signed in");
+
+    let out = browser.post("/sign-out", &[("csrf", &good)]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(out.location.as_deref(), Some("/sign-in"));
+    assert!(!browser.cookies.contains_key("chitieu_session"));
+    assert_eq!(browser.get("/").await.status, 303, "signed out");
+}
+
+async fn an_entry_form_is_only_for_the_persons_committees(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "lan", Role::Editor, &[HANAM]);
+    create_user(&app, "minh", Role::Viewer, &[]);
+    let mut editor = Browser::new(&app);
+    editor.sign_in("lan", PASSWORD).await;
+    assert_eq!(
+        editor.get(&format!("/entry/{HANAM}/{PERIOD}")).await.status,
+        200
+    );
+    let other = editor.get(&format!("/entry/{HANOI}/{PERIOD}")).await;
+    assert_eq!(other.status, 403, "{}", other.body);
+    let csrf = csrf_of(&editor.get("/").await.body);
+    let posted = editor
+        .post(
+            &format!("/entry/{HANOI}/{PERIOD}"),
+            &[("csrf", &csrf), ("value.revenue", "5")],
+        )
+        .await;
+    assert_eq!(posted.status, 403);
+
+    let mut viewer = Browser::new(&app);
+    viewer.sign_in("minh", PASSWORD).await;
+    assert_eq!(
+        viewer.get(&format!("/entry/{HANAM}/{PERIOD}")).await.status,
+        403
+    );
+    assert_eq!(viewer.get("/").await.status, 200);
+}
+
+/// The figure of revenue for HANAM in PERIOD, through the API.
+async fn revenue(app: &TestApp) -> serde_json::Value {
+    let (status, body) = app
+        .get_json(&format!(
+            "/api/v1/observations?committee={HANAM}&indicator=revenue&period={PERIOD}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["items"][0].clone()
+}
+
+async fn the_entry_form_saves_with_the_person_and_never_overwrites_silently(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "lan", Role::Editor, &[HANAM]);
+    let mut browser = Browser::new(&app);
+    browser.sign_in("lan", PASSWORD).await;
+    let path = format!("/entry/{HANAM}/{PERIOD}");
+    let form = browser.get(&path).await;
+    assert!(form.body.contains("tỷ đồng"), "units as people say them");
+
+    // A Vietnamese number, with a field error next to a bad one: nothing written.
+    let mut fields = hidden_fields(&form.body);
+    fields.push(("value.revenue".into(), "27.701,5".into()));
+    fields.push(("status.revenue".into(), "E".into()));
+    fields.push(("qualifier.revenue".into(), "exact".into()));
+    fields.push(("value.profit".into(), "12,3,4".into()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let invalid = browser.post(&path, &pairs).await;
+    assert_eq!(invalid.status, 422, "{}", invalid.body);
+    assert!(
+        invalid.body.contains("Không đọc được số"),
+        "{}",
+        invalid.body
+    );
+    assert!(revenue(&app).await.is_null(), "nothing written");
+
+    let pairs: Vec<(&str, &str)> = pairs
+        .into_iter()
+        .filter(|(name, _)| *name != "value.profit")
+        .chain([("reason", "báo cáo quý")])
+        .collect();
+    let saved = browser.post(&path, &pairs).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(saved.body.contains("Đã lưu 1 số liệu"), "{}", saved.body);
+    assert!(saved.body.contains("27.701,5"), "shown the Vietnamese way");
+    let figure = revenue(&app).await;
+    assert_eq!(figure["value"], "27701.5");
+    assert_eq!(figure["status"], "E");
+    let id = figure["id"].as_i64().unwrap();
+    let (_, history) = app
+        .get_json(&format!("/api/v1/observations/{id}/revisions"))
+        .await;
+    let last = history.as_array().expect("revisions").last().unwrap();
+    assert_eq!(last["changed_by"], "lan", "{history}");
+    assert_eq!(last["reason"], "báo cáo quý", "{history}");
+
+    // Someone changes the figure while the form is open; saving the form
+    // then shows both values and keeps theirs.
+    let open_form = browser.get(&path).await;
+    let (status, body) = app
+        .put_json(
+            &format!("/api/v1/observations/{id}"),
+            &json!({ "value": "28000", "status": "A" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut fields = hidden_fields(&open_form.body);
+    fields.push(("value.revenue".into(), "29.000".into()));
+    fields.push(("status.revenue".into(), "A".into()));
+    fields.push(("qualifier.revenue".into(), "exact".into()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let conflict = browser.post(&path, &pairs).await;
+    assert_eq!(conflict.status, 409, "{}", conflict.body);
+    assert!(conflict.body.contains("28.000"), "{}", conflict.body);
+    assert!(conflict.body.contains("29.000"), "{}", conflict.body);
+    assert!(
+        conflict.body.contains("test-admin"),
+        "who changed it: {}",
+        conflict.body
+    );
+    assert_eq!(revenue(&app).await["value"], "28000");
+}
+
+crate::both_backends!(
+    sign_in_good_and_bad,
+    sign_in_is_throttled,
+    forms_need_their_csrf_token,
+    an_entry_form_is_only_for_the_persons_committees,
+    the_entry_form_saves_with_the_person_and_never_overwrites_silently,
+);
