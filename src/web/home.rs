@@ -133,7 +133,9 @@ pub async fn home(
                             td {
                                 @if line.may_write {
                                     a href=(format!("/entry/{}/{}", line.code, period.code())) { "Nhập số liệu" }
+                                    " · "
                                 }
+                                a href=(format!("/dashboard/{}?period={}", line.code, period.code())) { "Bảng điều khiển" }
                             }
                         }
                     }

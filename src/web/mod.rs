@@ -8,7 +8,9 @@
 
 pub mod accounts;
 pub mod cli;
+mod dashboard;
 mod entry;
+mod history;
 mod home;
 pub mod session;
 mod sign_in;
@@ -31,7 +33,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/sign-in", web::post().to(sign_in::submit))
         .route("/sign-out", web::post().to(sign_in::sign_out))
         .route("/entry/{committee}/{period}", web::get().to(entry::form))
-        .route("/entry/{committee}/{period}", web::post().to(entry::save));
+        .route("/entry/{committee}/{period}", web::post().to(entry::save))
+        .route("/figures/{id}/history", web::get().to(history::history))
+        .route(
+            "/dashboard/{committee}",
+            web::get().to(dashboard::dashboard),
+        )
+        .route(
+            "/chart/{committee}/{indicator}",
+            web::get().to(dashboard::chart),
+        );
 }
 
 /// Why a page could not be shown, answered as a page (not problem+json).

@@ -9,7 +9,7 @@ use std::pin::Pin;
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::accounts;
 use super::WebError;
@@ -155,4 +155,34 @@ pub fn removal(request: &HttpRequest, name: &'static str) -> Cookie<'static> {
     let mut gone = cookie(request, name, String::new());
     gone.make_removal();
     gone
+}
+
+/// A reader of something other sites may embed (a chart): the signed-in
+/// person if the browser sends a session, otherwise whoever the token
+/// middleware found (a token or nobody), under the API's rule for reads
+/// (`CHITIEU_PUBLIC_READ`).
+#[derive(Debug, Clone)]
+pub struct Reading(pub Caller);
+
+async fn find_reader(request: HttpRequest) -> Result<Reading, WebError> {
+    if request.cookie(SESSION_COOKIE).is_some() {
+        if let Ok(person) = find_person(request.clone()).await {
+            return Ok(Reading(person.caller));
+        }
+    }
+    let caller = request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_else(Caller::anonymous);
+    Ok(Reading(auth::check_person(&request, caller, Access::Read)?))
+}
+
+impl FromRequest for Reading {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(find_reader(request.clone()))
+    }
 }

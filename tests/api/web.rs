@@ -427,3 +427,130 @@ crate::both_backends!(
     an_entry_form_is_only_for_the_persons_committees,
     the_entry_form_saves_with_the_person_and_never_overwrites_silently,
 );
+
+async fn the_dashboard_page_shows_the_apis_numbers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "minh", Role::Viewer, &[]);
+    // A committee and period of the seed figures.
+    let (_, some) = app.get_json("/api/v1/observations?limit=1").await;
+    let committee = some["items"][0]["committee"].as_str().unwrap().to_owned();
+    let period = some["items"][0]["period"].as_str().unwrap().to_owned();
+    let (status, api) = app
+        .get_json(&format!(
+            "/api/v1/committees/{committee}/dashboard?period={period}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{api}");
+    let items = api["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in("minh", PASSWORD).await;
+    let page = browser
+        .get(&format!("/dashboard/{committee}?period={period}"))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let tile = Regex::new(r#"(?s)<section class="tile" data-indicator="([^"]+)">(.*?)</section>"#)
+        .unwrap();
+    let tiles: HashMap<String, String> = tile
+        .captures_iter(&page.body)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    assert_eq!(tiles.len(), items.len(), "a tile per item of the API");
+    let vietnamese = |text: &str| {
+        let value: rust_decimal::Decimal = text.parse().unwrap();
+        chitieu::domain::locale::format_number(
+            value.normalize(),
+            chitieu::domain::locale::Locale::Vietnamese,
+        )
+    };
+    let chart_src = Regex::new(r#"src="(/chart/[^"]+)""#).unwrap();
+    for (index, item) in items.iter().enumerate() {
+        let code = item["indicator"].as_str().unwrap();
+        let tile = &tiles[code];
+        if let Some(value) = item["figure"]["value"].as_str() {
+            let shown = format!(r#"<strong class="figure">{}</strong>"#, vietnamese(value));
+            assert!(tile.contains(&shown), "{code}: {shown} in {tile}");
+        }
+        if let Some(pct) = item["year_on_year"]["percent_change"].as_str() {
+            let shown = vietnamese(pct.trim_start_matches('-'));
+            assert!(
+                tile.contains(&format!("{shown}%")),
+                "{code}: {pct} in {tile}"
+            );
+        }
+        if index > 0 {
+            // One chart is enough to prove the image URL.
+            continue;
+        }
+        // The chart of each tile is an image any page can embed.
+        let chart = chart_src.captures(tile).unwrap()[1].replace("&amp;", "&");
+        let svg = app.anonymous.get(app.url(&chart)).send().await.unwrap();
+        assert_eq!(svg.status().as_u16(), 200, "{chart}");
+        assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+        let svg = svg.text().await.unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains(&period), "{svg}");
+        if let Some(value) = item["figure"]["value"].as_str() {
+            assert!(
+                svg.contains(&vietnamese(value)),
+                "{code}: the chart shows {value}"
+            );
+        }
+    }
+}
+
+async fn history_and_locked_periods(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "lan", Role::Editor, &[HANAM]);
+    let (status, body) = app
+        .post_json(
+            "/api/v1/observations",
+            &json!({"committee": HANAM, "indicator": "revenue", "period": PERIOD, "value": "10", "reason": "đầu kỳ"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    app.put_json(
+        &format!("/api/v1/observations/{id}"),
+        &json!({"value": "12.5", "reason": "sửa theo báo cáo"}),
+    )
+    .await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("lan", PASSWORD).await;
+    let history = browser.get(&format!("/figures/{id}/history")).await;
+    assert_eq!(history.status, 200, "{}", history.body);
+    for text in ["test-admin", "sửa theo báo cáo", "đầu kỳ", "12,5", ">10<"] {
+        assert!(history.body.contains(text), "{text} in {}", history.body);
+    }
+
+    let (status, body) = app
+        .post_json(
+            "/api/v1/locks",
+            &json!({"committee": HANAM, "period": PERIOD, "reason": "đã duyệt"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let path = format!("/entry/{HANAM}/{PERIOD}");
+    let form = browser.get(&path).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("đã khóa bởi"), "{}", form.body);
+    assert!(form.body.contains("disabled"), "read-only inputs");
+    let csrf = csrf_of(&form.body);
+    let refused = browser
+        .post(
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("value.revenue", "99"),
+                ("was.revenue", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(revenue(&app).await["value"], "12.5");
+}
+
+crate::both_backends!(
+    the_dashboard_page_shows_the_apis_numbers,
+    history_and_locked_periods
+);
