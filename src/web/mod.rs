@@ -7,6 +7,7 @@
 //! [`session::Visitor`]) as the API's handlers do.
 
 pub mod accounts;
+mod checks;
 pub mod cli;
 mod dashboard;
 mod entry;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/entry/{committee}/{period}", web::get().to(entry::form))
         .route("/entry/{committee}/{period}", web::post().to(entry::save))
         .route("/figures/{id}/history", web::get().to(history::history))
+        .route("/checks", web::get().to(checks::checks))
         .route(
             "/dashboard/{committee}",
             web::get().to(dashboard::dashboard),
@@ -120,6 +122,10 @@ pub fn page(title: &str, person: Option<&Person>, content: Markup) -> Markup {
                 header.top {
                     a.brand href="/" { "chitieu" }
                     @if let Some(person) = person {
+                        nav {
+                            a href="/" { "Trang chủ" } " · "
+                            a href="/checks" { "Kiểm tra" }
+                        }
                         span.who { (person.display_name) " (" (person.caller.name) ")" }
                         form.inline method="post" action="/sign-out" {
                             input type="hidden" name="csrf" value=(person.csrf_token);

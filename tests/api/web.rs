@@ -554,3 +554,53 @@ crate::both_backends!(
     the_dashboard_page_shows_the_apis_numbers,
     history_and_locked_periods
 );
+
+async fn the_checks_page_lists_the_apis_disagreements(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "minh", Role::Viewer, &[]);
+    // Two years of revenue and a reported change that the figures contradict.
+    for (period, value, yoy) in [("2028", "100", None), ("2029", "110", Some("25"))] {
+        let mut figure = json!({"committee": HANAM, "indicator": "revenue", "period": period,
+            "value": value, "source_quote": format!("Doanh thu năm {period} đạt {value} tỷ đồng")});
+        if let Some(yoy) = yoy {
+            figure["reported_yoy_pct"] = json!(yoy);
+        }
+        let (status, body) = app.post_json("/api/v1/observations", &figure).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, api) = app
+        .get_json(&format!("/api/v1/checks?period=2029&committee={HANAM}"))
+        .await;
+    assert_eq!(api["inconsistent"], 1, "{api}");
+    let mut browser = Browser::new(&app);
+    browser.sign_in("minh", PASSWORD).await;
+    let page = browser
+        .get(&format!("/checks?period=2029&committee={HANAM}"))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        page.body.matches(r#"<tr class="check">"#).count(),
+        1,
+        "{}",
+        page.body
+    );
+    let item = &api["items"][0];
+    for number in [&item["reported"], &item["computed"]] {
+        let value: rust_decimal::Decimal = number.as_str().unwrap().parse().unwrap();
+        let shown = chitieu::domain::locale::format_number(
+            value,
+            chitieu::domain::locale::Locale::Vietnamese,
+        );
+        assert!(
+            page.body.contains(&format!(">{shown}<")),
+            "{shown}: {}",
+            page.body
+        );
+    }
+    assert!(
+        page.body.contains("Doanh thu năm 2029 đạt 110 tỷ đồng"),
+        "the source quote"
+    );
+}
+
+crate::both_backends!(the_checks_page_lists_the_apis_disagreements);
