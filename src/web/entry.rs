@@ -193,7 +193,8 @@ struct View<'a> {
     person: &'a Person,
     sheet: &'a Sheet,
     states: HashMap<String, RowState>,
-    notice: Option<String>,
+    /// What happened on saving, and whether it all went through.
+    notice: Option<(bool, String)>,
     reason: String,
 }
 
@@ -220,8 +221,8 @@ fn render(view: View<'_>) -> Markup {
                     ". Chỉ xem, không sửa được."
                 }
             }
-            @if let Some(notice) = &view.notice {
-                p.notice role="status" { (notice) }
+            @if let Some((ok, notice)) = &view.notice {
+                p class=(if *ok { "notice" } else { "warning" }) role="status" { (notice) }
             }
             form method="post" action=(action) {
                 input type="hidden" name="csrf" value=(view.person.csrf_token);
@@ -549,7 +550,7 @@ pub async fn save(
         person: &person,
         sheet: &saved.sheet,
         states: saved.states,
-        notice: Some(notice),
+        notice: Some((status == StatusCode::OK, notice)),
         reason: kept_reason,
     };
     Ok(html_response(status, render(view)))

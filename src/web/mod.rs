@@ -61,7 +61,10 @@ pub enum WebError {
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            // Answered as a redirect to the sign-in page (see `error_response`);
+            // the status said here is what the request log records: a refusal
+            // of the client, not a server error.
+            Self::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
             Self::Csrf => StatusCode::FORBIDDEN,
             Self::Api(e) => e.status_code(),
         }
