@@ -13,6 +13,7 @@ mod dashboard;
 mod entry;
 mod history;
 mod home;
+mod review;
 pub mod session;
 mod sign_in;
 
@@ -37,6 +38,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/entry/{committee}/{period}", web::post().to(entry::save))
         .route("/figures/{id}/history", web::get().to(history::history))
         .route("/checks", web::get().to(checks::checks))
+        .route("/review", web::get().to(review::form))
+        .route("/review", web::post().to(review::propose))
+        .route("/review/accept", web::post().to(review::accept))
         .route(
             "/dashboard/{committee}",
             web::get().to(dashboard::dashboard),
@@ -127,7 +131,8 @@ pub fn page(title: &str, person: Option<&Person>, content: Markup) -> Markup {
                     @if let Some(person) = person {
                         nav {
                             a href="/" { "Trang chủ" } " · "
-                            a href="/checks" { "Kiểm tra" }
+                            a href="/checks" { "Kiểm tra" } " · "
+                            a href="/review" { "Trích từ bài" }
                         }
                         span.who { (person.display_name) " (" (person.caller.name) ")" }
                         form.inline method="post" action="/sign-out" {

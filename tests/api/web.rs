@@ -604,3 +604,122 @@ async fn the_checks_page_lists_the_apis_disagreements(backend: Backend) {
 }
 
 crate::both_backends!(the_checks_page_lists_the_apis_disagreements);
+
+/// Every named input of a form with its value (checkboxes only when checked).
+fn input_fields(body: &str) -> Vec<(String, String)> {
+    Regex::new(r#"<input([^>]*)>"#)
+        .unwrap()
+        .captures_iter(body)
+        .filter_map(|c| {
+            let attributes = &c[1];
+            let name = Regex::new(r#"\bname="([^"]+)""#)
+                .unwrap()
+                .captures(attributes)?[1]
+                .to_owned();
+            let value = Regex::new(r#"\bvalue="([^"]*)""#)
+                .unwrap()
+                .captures(attributes)
+                .map(|v| html_unescape(&v[1]))
+                .unwrap_or_default();
+            let unchecked =
+                attributes.contains(r#"type="checkbox""#) && !attributes.contains("checked");
+            (!unchecked).then_some((name, value))
+        })
+        .chain(
+            // A select sends its selected option, as a browser does.
+            Regex::new(r#"(?s)<select[^>]*\bname="([^"]+)"[^>]*>(.*?)</select>"#)
+                .unwrap()
+                .captures_iter(body)
+                .filter_map(|c| {
+                    let selected = Regex::new(r#"<option value="([^"]*)" selected>"#)
+                        .unwrap()
+                        .captures(&c[2])?[1]
+                        .to_owned();
+                    Some((c[1].to_owned(), selected))
+                }),
+        )
+        .collect()
+}
+
+async fn a_pasted_report_is_reviewed_and_accepted_through_the_batch_write(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "lan", Role::Editor, &[HANAM]);
+    let mut browser = Browser::new(&app);
+    browser.sign_in("lan", PASSWORD).await;
+    let form = browser.get("/review").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = csrf_of(&form.body);
+    let text = "Quý I/2030, tổng doanh thu của các doanh nghiệp ước đạt 27.701 tỷ đồng, tăng 7,7% so cùng kỳ.";
+    let proposed = browser
+        .post(
+            "/review",
+            &[
+                ("csrf", csrf.as_str()),
+                ("committee", HANAM),
+                ("text", text),
+                ("title", "Báo cáo quý I"),
+            ],
+        )
+        .await;
+    assert_eq!(proposed.status, 200, "{}", proposed.body);
+    assert!(
+        proposed.body.contains("<mark id=\"quote-1\">"),
+        "highlighted: {}",
+        proposed.body
+    );
+    assert!(
+        proposed.body.contains(r#"value="revenue""#),
+        "{}",
+        proposed.body
+    );
+    assert!(
+        proposed.body.contains(r#"value="2030-Q1""#),
+        "{}",
+        proposed.body
+    );
+    assert!(revenue(&app).await.is_null(), "proposing writes nothing");
+
+    let fields = input_fields(&proposed.body);
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let accepted = browser.post("/review/accept", &pairs).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    let figure = revenue(&app).await;
+    assert_eq!(figure["value"], "27701", "{figure}");
+    assert_eq!(figure["status"], "E", "ước đạt is an estimate: {figure}");
+    assert_eq!(figure["reported_yoy_pct"], "7.7", "{figure}");
+    assert!(
+        figure["source_quote"]
+            .as_str()
+            .unwrap()
+            .contains("27.701 tỷ đồng"),
+        "{figure}"
+    );
+
+    // Accepting again overwrites nothing: the figure exists.
+    let again = browser.post("/review/accept", &pairs).await;
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert!(again.body.contains("đã có"), "{}", again.body);
+
+    // Another committee's figures cannot be written from here.
+    let other = browser
+        .post(
+            "/review",
+            &[
+                ("csrf", csrf.as_str()),
+                ("committee", HANOI),
+                ("text", text),
+            ],
+        )
+        .await;
+    assert_eq!(other.status, 403, "{}", other.body);
+    let pairs: Vec<(&str, &str)> = pairs
+        .into_iter()
+        .map(|(n, v)| if n == "committee" { (n, HANOI) } else { (n, v) })
+        .collect();
+    assert_eq!(browser.post("/review/accept", &pairs).await.status, 403);
+}
+
+crate::both_backends!(a_pasted_report_is_reviewed_and_accepted_through_the_batch_write);
