@@ -68,15 +68,18 @@ pub async fn dashboard(
     let code = code.into_inner();
     let period = period_of(&query)?;
     let wanted = code.clone();
-    let board = with_conn(&pool, move |conn| {
-        build_dashboard(conn, &wanted, period, false)
+    let (board, committee_name) = with_conn(&pool, move |conn| {
+        let board = build_dashboard(conn, &wanted, period, false)?;
+        let name = crate::db::committees::find_by_code(conn, &board.committee)?
+            .map_or_else(|| board.committee.clone(), |c| c.name_vi);
+        Ok((board, name))
     })
     .await?;
     let markup = page(
         "Bảng điều khiển",
         Some(&person),
         html! {
-            h1 { "Bảng điều khiển: " (board.committee) }
+            h1 { "Bảng điều khiển: " (committee_name) }
             form method="get" action=(format!("/dashboard/{code}")) {
                 label for="period" { "Kỳ báo cáo" } " "
                 input #period name="period" value=(board.period) size="16";

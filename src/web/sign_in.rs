@@ -34,7 +34,13 @@ pub struct CsrfForm {
 /// site (`//host`), so the sign-in page cannot be used to send people away.
 fn local_target(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        // Browsers drop tabs and newlines and read `\` as `/`: `/\tevil` or
+        // `/\evil` would become `//evil`, another site.
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.chars().any(|c| c == '\\' || c.is_control()) =>
+        {
             path.to_owned()
         }
         _ => "/".to_owned(),
@@ -171,4 +177,28 @@ pub async fn sign_out(
         .add_cookie(&session::removal(&request, SESSION_COOKIE))
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_target;
+
+    #[test]
+    fn after_signing_in_only_this_site_is_a_target() {
+        assert_eq!(
+            local_target(Some("/entry/a/2024-Q1?x=1")),
+            "/entry/a/2024-Q1?x=1"
+        );
+        for elsewhere in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "evil",
+            "",
+        ] {
+            assert_eq!(local_target(Some(elsewhere)), "/", "{elsewhere:?}");
+        }
+        assert_eq!(local_target(None), "/");
+    }
 }
