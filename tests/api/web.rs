@@ -723,3 +723,43 @@ async fn a_pasted_report_is_reviewed_and_accepted_through_the_batch_write(backen
 }
 
 crate::both_backends!(a_pasted_report_is_reviewed_and_accepted_through_the_batch_write);
+
+/// Every web route takes an access extractor: without one the server answers
+/// 500 (`require_access_rule`). A stranger is sent to sign in, never served.
+async fn every_page_has_an_access_rule(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut stranger = Browser::new(&app);
+    let pages = [
+        "/",
+        "/checks",
+        "/review",
+        "/dashboard/hanam-business-bloc?period=2024",
+        "/figures/1/history",
+        "/entry/hanam-business-bloc/2024-Q1",
+    ];
+    for path in pages {
+        let page = stranger.get(path).await;
+        assert_eq!(page.status, 303, "GET {path}: {}", page.body);
+        assert!(
+            page.location.unwrap().starts_with("/sign-in?next="),
+            "{path}"
+        );
+    }
+    for path in [
+        "/sign-out",
+        "/review",
+        "/review/accept",
+        "/entry/hanam-business-bloc/2024-Q1",
+    ] {
+        let page = stranger.post(path, &[("csrf", "x")]).await;
+        assert_eq!(page.status, 303, "POST {path}: {}", page.body);
+    }
+    assert_eq!(stranger.get("/sign-in?next=%2Fchecks").await.status, 200);
+    // The chart follows the API's rule for reads: public here.
+    let chart = stranger
+        .get("/chart/hanam-business-bloc/revenue.svg?period=2024")
+        .await;
+    assert_eq!(chart.status, 200, "{}", chart.body);
+}
+
+crate::both_backends!(every_page_has_an_access_rule);
