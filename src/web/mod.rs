@@ -13,6 +13,7 @@ mod dashboard;
 mod entry;
 mod history;
 mod home;
+mod import;
 mod review;
 pub mod session;
 mod sign_in;
@@ -41,6 +42,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/review", web::get().to(review::form))
         .route("/review", web::post().to(review::propose))
         .route("/review/accept", web::post().to(review::accept))
+        .route("/import", web::get().to(import::form))
+        .route("/import/preview", web::post().to(import::preview))
+        .route("/import/confirm", web::post().to(import::confirm))
         .route(
             "/dashboard/{committee}",
             web::get().to(dashboard::dashboard),
@@ -132,7 +136,8 @@ pub fn page(title: &str, person: Option<&Person>, content: Markup) -> Markup {
                         nav {
                             a href="/" { "Trang chủ" } " · "
                             a href="/checks" { "Kiểm tra" } " · "
-                            a href="/review" { "Trích từ bài" }
+                            a href="/review" { "Trích từ bài" } " · "
+                            a href="/import" { "Nhập từ tệp" }
                         }
                         span.who { (person.display_name) " (" (person.caller.name) ")" }
                         form.inline method="post" action="/sign-out" {

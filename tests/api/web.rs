@@ -763,3 +763,70 @@ async fn every_page_has_an_access_rule(backend: Backend) {
 }
 
 crate::both_backends!(every_page_has_an_access_rule);
+
+async fn a_file_is_imported_through_a_preview(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "lan", Role::Editor, &[HANAM]);
+    let mut browser = Browser::new(&app);
+    browser.sign_in("lan", PASSWORD).await;
+    let page = browser.get("/import").await;
+    assert_eq!(page.status, 200);
+    let csrf = Regex::new(r#"data-csrf="([0-9a-f]{64})""#)
+        .unwrap()
+        .captures(&page.body)
+        .unwrap()[1]
+        .to_owned();
+    let good = format!("committee,indicator,period,value\n{HANAM},revenue,{PERIOD},\"27.701,5\"\n");
+    let client = browser.client.clone();
+    let send = |path: &str, csv: String, token: Option<&str>| {
+        let mut request = client
+            .post(app.url(&format!("{path}?format=csv&locale=vi")))
+            .header("content-type", "text/csv")
+            .body(csv);
+        if let Some(token) = token {
+            request = request.header("x-csrf-token", token);
+        }
+        request
+    };
+    let refused = browser
+        .send(send("/import/preview", good.clone(), None))
+        .await;
+    assert_eq!(refused.status, 403, "no CSRF token: {}", refused.body);
+
+    let preview = browser
+        .send(send("/import/preview", good.clone(), Some(&csrf)))
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(preview.body.contains(r#"id="confirm""#), "{}", preview.body);
+    assert!(revenue(&app).await.is_null(), "a preview writes nothing");
+
+    let bad = format!("{good}{HANAM},revenue,quý V/2030,5\n");
+    let rejected = browser
+        .send(send("/import/preview", bad, Some(&csrf)))
+        .await;
+    assert_eq!(rejected.status, 422, "{}", rejected.body);
+    assert!(
+        rejected.body.contains("<td class=\"num\">3</td>"),
+        "row 3 is listed: {}",
+        rejected.body
+    );
+    assert!(!rejected.body.contains(r#"id="confirm""#));
+    let elsewhere = format!("{good}{HANOI},revenue,{PERIOD},5\n");
+    let refused = browser
+        .send(send("/import/preview", elsewhere, Some(&csrf)))
+        .await;
+    assert_eq!(refused.status, 403, "another committee: {}", refused.body);
+
+    let written = browser
+        .send(send("/import/confirm", good, Some(&csrf)))
+        .await;
+    assert_eq!(written.status, 200, "{}", written.body);
+    let figure = revenue(&app).await;
+    assert_eq!(figure["value"], "27701.5", "{figure}");
+    let (_, history) = app
+        .get_json(&format!("/api/v1/observations/{}/revisions", figure["id"]))
+        .await;
+    assert_eq!(history[0]["changed_by"], "lan", "{history}");
+}
+
+crate::both_backends!(a_file_is_imported_through_a_preview);

@@ -121,9 +121,27 @@ def main():
         every_field_is_labelled(browser, "dashboard")
         shot(browser, "07-dashboard")
 
+        # Import a file through the preview (the page sends it with a script).
+        sheet = os.path.abspath(os.path.join(SHOTS, "import.csv"))
+        with open(sheet, "w", encoding="utf-8") as out:
+            out.write(f'committee,indicator,period,value\n{COMMITTEE},workers,{PERIOD},"1.250"\n')
+        browser.get(f"{BASE}/import")
+        every_field_is_labelled(browser, "import")
+        browser.find_element(By.ID, "file").send_keys(sheet)
+        browser.find_element(By.CSS_SELECTOR, "button.primary").click()
+        confirm = WebDriverWait(browser, 15).until(
+            expected_conditions.element_to_be_clickable((By.ID, "confirm")))
+        shot(browser, "08-import-preview")
+        confirm.click()
+        notice = WebDriverWait(browser, 15).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#preview .notice")))
+        assert "1 tạo mới" in notice.text, notice.text
+        workers = api(f"/api/v1/observations?committee={COMMITTEE}&indicator=workers&period={PERIOD}")
+        assert workers["items"][0]["value"] == "1250", workers
+
         browser.get(f"{BASE}/checks?period={PERIOD}")
         every_field_is_labelled(browser, "checks")
-        shot(browser, "08-checks")
+        shot(browser, "09-checks")
         print("browser test passed; screenshots in", SHOTS)
     except Exception:
         shot(browser, "failure")
