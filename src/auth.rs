@@ -269,9 +269,30 @@ fn unauthenticated() -> ApiError {
 
 /// Applies `access` to the request's caller.
 pub fn check(request: &HttpRequest, access: Access) -> Result<Caller, ApiError> {
+    let caller = admit(request, access, identified(request))?;
+    // After the access rule, so that a stranger learns nothing about the
+    // operation's parameters.
+    crate::routes::query_rules::check(request)?;
+    Ok(caller)
+}
+
+/// Applies `access` to a caller found otherwise than by token: a person signed
+/// in to the web app (`crate::web::session`). The caller replaces the one the
+/// token middleware found. The API's query rules are not applied: the web
+/// app's pages are not operations of the OpenAPI document.
+pub fn check_person(
+    request: &HttpRequest,
+    caller: Caller,
+    access: Access,
+) -> Result<Caller, ApiError> {
+    request.extensions_mut().insert(caller.clone());
+    admit(request, access, caller)
+}
+
+/// The one table of who may do what, for every kind of caller.
+fn admit(request: &HttpRequest, access: Access, caller: Caller) -> Result<Caller, ApiError> {
     // The rule is applied, whether it admits the caller or not.
     request.extensions_mut().insert(AccessChecked(access));
-    let caller = identified(request);
     match (access, caller.role) {
         (Access::Public, _) => {}
         (Access::Read, None) if !public_read(request) => return Err(unauthenticated()),
@@ -292,9 +313,6 @@ pub fn check(request: &HttpRequest, access: Access) -> Result<Caller, ApiError> 
             )))
         }
     }
-    // After the access rule, so that a stranger learns nothing about the
-    // operation's parameters.
-    crate::routes::query_rules::check(request)?;
     Ok(caller)
 }
 

@@ -20,6 +20,7 @@ pub mod startup;
 pub mod tabular;
 pub mod telemetry;
 pub mod timestamp;
+pub mod web;
 
 pub use startup::Application;
 

@@ -34,6 +34,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the web app's accounts.
+    #[command(subcommand)]
+    User(chitieu::web::cli::UserCommand),
 }
 
 #[derive(Subcommand)]
@@ -143,6 +146,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => serve().map(|()| ExitCode::SUCCESS),
         Command::Import(args) => import_file(args),
         Command::Token(command) => token(command).map(|()| ExitCode::SUCCESS),
+        Command::User(command) => chitieu::web::cli::run(command).map(|()| ExitCode::SUCCESS),
     }
 }
 

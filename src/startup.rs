@@ -225,6 +225,8 @@ pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server,
                 }),
             )
             .configure(|cfg| routes::configure(&mut routes::Routes::new(cfg)))
+            // The web app for people, at `/`; not part of the OpenAPI document.
+            .configure(crate::web::configure)
             .default_service(web::to(not_found))
     })
     .listen(listener)?

@@ -12,6 +12,7 @@ pub mod schema;
 pub mod sources;
 pub mod targets;
 pub mod tokens;
+pub mod users;
 
 pub use connection::{
     build_pool, build_pool_with, run_migrations, serialise_committee_writes, with_startup_lock,

@@ -219,6 +219,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     period_locks,
     api_tokens,
     api_token_committees,
+    users,
+    user_committees,
+    sessions,
 );
 
 // A temporary table each import creates on its own connection (see db::imports):
@@ -277,3 +280,53 @@ diesel::table! {
 
 diesel::joinable!(api_token_committees -> api_tokens (token_id));
 diesel::joinable!(api_token_committees -> committees (committee_id));
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    user_committees (user_id, committee_id) {
+        user_id -> BigInt,
+        committee_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    sign_in_failures (id) {
+        id -> BigInt,
+        username -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(user_committees -> users (user_id));
+diesel::joinable!(user_committees -> committees (committee_id));
+diesel::joinable!(sessions -> users (user_id));

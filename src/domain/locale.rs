@@ -221,17 +221,6 @@ pub fn parse_number(text: &str, locale: Locale) -> Result<Decimal, LocaleError> 
     }
 }
 
-/// Writes `value` as [`parse_number`] reads it back in `locale`, digit for
-/// digit: `975.90` stays `975.90` in the standard locale and is `975,90` in
-/// Vietnamese (no thousands grouping, which the reader does not require).
-pub fn format_number(value: Decimal, locale: Locale) -> String {
-    let text = value.to_string();
-    match locale {
-        Locale::Standard => text,
-        Locale::Vietnamese => text.replace('.', ","),
-    }
-}
-
 /// Reads a tidied Vietnamese number; the error is why it is not one.
 fn parse_vietnamese_number(text: &str) -> Result<Decimal, String> {
     if text.is_empty() {
@@ -507,6 +496,53 @@ pub fn parse_status(text: &str) -> Result<ObservationStatus, LocaleError> {
         .or_else(|| (key == "chính thức").then_some(ObservationStatus::Normal))
         .or_else(|| lookup(STATUS_WORDS, &key))
         .ok_or_else(|| LocaleError::new("status", &text, STATUS_EXPECTED))
+}
+
+/// Writes a number the way [`parse_number`] reads it back, digit for digit:
+/// in Vietnamese, `27701.5` is `27.701,5`; digits are kept as stored (`0.50`
+/// is `0,50`). Exports and the web app write numbers with it.
+pub fn format_number(value: Decimal, locale: Locale) -> String {
+    let text = value.to_string();
+    if locale == Locale::Standard {
+        return text;
+    }
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.as_str()),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(digit);
+    }
+    if fraction.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped},{fraction}")
+    }
+}
+
+/// The unit as people say it, the words [`parse_unit`] reads: (VND, 9) is
+/// `tỷ đồng`, (USD, 6) `triệu USD`, persons `người`.
+pub fn unit_words(unit: Unit, scale: i32) -> String {
+    let name = match unit {
+        Unit::Vnd => "đồng",
+        Unit::Usd => "USD",
+        Unit::Persons => "người",
+        Unit::Enterprises => "doanh nghiệp",
+        Unit::Units => "đơn vị",
+        Unit::Organisations => "tổ chức",
+        Unit::Percent => "%",
+    };
+    match SCALE_WORDS.iter().find(|(_, s)| *s == scale) {
+        Some((word, _)) if scale != 0 => format!("{word} {name}"),
+        _ if scale == 0 => name.to_owned(),
+        // A scale without a word: say it as a power of ten.
+        _ => format!("×10^{scale} {name}"),
+    }
 }
 
 #[cfg(test)]
@@ -967,5 +1003,39 @@ mod tests {
         assert!(parse_number(&long_groups, VI).is_err());
         assert!(parse_number("٣", VI).is_err());
         assert!(parse_number("５", VI).is_err());
+    }
+
+    #[test]
+    fn vietnamese_numbers_are_written_as_they_are_read() {
+        for (text, value) in [
+            ("27.701,5", "27701.5"),
+            ("975,9", "975.9"),
+            ("1.234.567,89", "1234567.89"),
+            ("-1.000", "-1000"),
+            ("0,50", "0.50"),
+            ("100", "100"),
+        ] {
+            let value: Decimal = value.parse().unwrap();
+            assert_eq!(format_number(value, Locale::Vietnamese), text);
+            assert_eq!(parse_number(text, Locale::Vietnamese).unwrap(), value);
+        }
+        assert_eq!(
+            format_number("27701.5".parse().unwrap(), Locale::Standard),
+            "27701.5"
+        );
+    }
+
+    #[test]
+    fn unit_words_are_read_back_as_the_same_unit() {
+        for (unit, scale, words) in [
+            (Unit::Vnd, 9, "tỷ đồng"),
+            (Unit::Usd, 6, "triệu USD"),
+            (Unit::Persons, 0, "người"),
+            (Unit::Percent, 0, "%"),
+            (Unit::Vnd, 0, "đồng"),
+        ] {
+            assert_eq!(unit_words(unit, scale), words);
+            assert_eq!(parse_unit(words).unwrap(), (unit, scale));
+        }
     }
 }

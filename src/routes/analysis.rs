@@ -513,57 +513,7 @@ pub async fn dashboard(
     let period = required_period("period", query.period.as_deref())?;
     let allow_incomplete = query.allow_incomplete.unwrap_or(false);
     let compute = with_conn(&pool, move |conn| {
-        let mut catalog = Catalog::load(conn)?;
-        let (committee_id, committee) = catalog.committees_named(conn, "code", &code)?.remove(0);
-        let base = base_period(&period, Basis::YearAgo)?;
-        let targets = db::targets::select_rows(conn, &[committee_id], &[])?;
-        let jobs = jobs(&targets, Some(&period));
-        // One read for every indicator's value in the period and a year before,
-        // answered by the same functions as the comparison and progress endpoints.
-        let every: Vec<&IndicatorRow> = catalog.indicators.iter().collect();
-        let resolver = Resolver::load(
-            conn,
-            &catalog.indicators,
-            &[committee_id],
-            &every,
-            &[period, base],
-            None,
-            allow_incomplete,
-        )?;
-        let mut items = Vec::new();
-        for indicator in &catalog.indicators {
-            let year_on_year = compare_with(
-                &resolver,
-                (committee_id, &committee),
-                indicator,
-                &period,
-                Basis::YearAgo,
-            )?;
-            let progress = jobs
-                .iter()
-                .find(|(_, target)| target.indicator_id == indicator.id)
-                .and_then(|(judged, target)| judge(&resolver, &catalog, judged, target));
-            // Indicators with something stored for the period (a value, or
-            // part of one), or a target that covers it.
-            let current = &year_on_year.current;
-            if current.value.is_none() && current.completeness.present == 0 && progress.is_none() {
-                continue;
-            }
-            items.push(DashboardItem {
-                indicator: indicator.code.clone(),
-                name_vi: indicator.name_vi.clone(),
-                name_en: indicator.name_en.clone(),
-                figure: year_on_year.current.clone(),
-                progress,
-                year_on_year,
-            });
-        }
-        items.sort_by(|a, b| a.indicator.cmp(&b.indicator));
-        Ok(Dashboard {
-            committee,
-            period: period.code(),
-            items,
-        })
+        build_dashboard(conn, &code, period, allow_incomplete)
     });
     let body = answer(&answers, &request, compute).await?;
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
@@ -588,4 +538,65 @@ pub async fn dashboard(
         return Ok(response.finish());
     }
     Ok(response.content_type("application/json").body(body))
+}
+
+/// A committee's dashboard for a period: what `GET /committees/{code}/dashboard`
+/// answers and the web app's dashboard page shows.
+pub fn build_dashboard(
+    conn: &mut db::AnyConnection,
+    code: &str,
+    period: PeriodCode,
+    allow_incomplete: bool,
+) -> Result<Dashboard, ApiError> {
+    let mut catalog = Catalog::load(conn)?;
+    let (committee_id, committee) = catalog.committees_named(conn, "code", code)?.remove(0);
+    let base = base_period(&period, Basis::YearAgo)?;
+    let targets = db::targets::select_rows(conn, &[committee_id], &[])?;
+    let jobs = jobs(&targets, Some(&period));
+    // One read for every indicator's value in the period and a year before,
+    // answered by the same functions as the comparison and progress endpoints.
+    let every: Vec<&IndicatorRow> = catalog.indicators.iter().collect();
+    let resolver = Resolver::load(
+        conn,
+        &catalog.indicators,
+        &[committee_id],
+        &every,
+        &[period, base],
+        None,
+        allow_incomplete,
+    )?;
+    let mut items = Vec::new();
+    for indicator in &catalog.indicators {
+        let year_on_year = compare_with(
+            &resolver,
+            (committee_id, &committee),
+            indicator,
+            &period,
+            Basis::YearAgo,
+        )?;
+        let progress = jobs
+            .iter()
+            .find(|(_, target)| target.indicator_id == indicator.id)
+            .and_then(|(judged, target)| judge(&resolver, &catalog, judged, target));
+        // Indicators with something stored for the period (a value, or
+        // part of one), or a target that covers it.
+        let current = &year_on_year.current;
+        if current.value.is_none() && current.completeness.present == 0 && progress.is_none() {
+            continue;
+        }
+        items.push(DashboardItem {
+            indicator: indicator.code.clone(),
+            name_vi: indicator.name_vi.clone(),
+            name_en: indicator.name_en.clone(),
+            figure: year_on_year.current.clone(),
+            progress,
+            year_on_year,
+        });
+    }
+    items.sort_by(|a, b| a.indicator.cmp(&b.indicator));
+    Ok(Dashboard {
+        committee,
+        period: period.code(),
+        items,
+    })
 }

@@ -21,6 +21,7 @@ mod readme;
 mod resolver;
 mod security;
 mod seed_figures;
+mod web;
 mod workflow;
 mod write_lock;
 

@@ -1,0 +1,147 @@
+//! Home: the committees a person may see and, for a chosen period, how
+//! complete each one's figures are (entered, estimated, missing, locked).
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use chrono::{Datelike, Utc};
+use maud::html;
+use serde::Deserialize;
+
+use super::entry::{figures_for, lock_for};
+use super::session::Person;
+use super::{page, respond, WebError};
+use crate::db::{self, Pool};
+use crate::domain::period::PeriodCode;
+use crate::domain::role::Role;
+use crate::domain::value::ObservationStatus;
+use crate::routes::with_conn;
+
+#[derive(Debug, Deserialize)]
+pub struct HomeQuery {
+    period: Option<String>,
+}
+
+/// The last quarter that has ended: what statisticians are entering now.
+fn last_quarter() -> PeriodCode {
+    let today = Utc::now().date_naive();
+    let quarter = (today.month0() / 3) as u8 + 1;
+    let code = if quarter == 1 {
+        PeriodCode::quarter(today.year() - 1, 4)
+    } else {
+        PeriodCode::quarter(today.year(), quarter - 1)
+    };
+    code.expect("a quarter of a real date is valid")
+}
+
+/// One committee's line.
+struct Completeness {
+    code: String,
+    name: String,
+    entered: usize,
+    estimated: usize,
+    missing: usize,
+    locked_by: Option<String>,
+    may_write: bool,
+}
+
+pub async fn home(
+    person: Person,
+    pool: web::Data<Pool>,
+    query: web::Query<HomeQuery>,
+) -> Result<HttpResponse, WebError> {
+    let asked = query
+        .period
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    let (period, period_error) = match asked.map(PeriodCode::parse) {
+        None => (last_quarter(), None),
+        Some(Ok(period)) => (period, None),
+        Some(Err(e)) => (last_quarter(), Some(e.to_string())),
+    };
+    let caller = person.caller.clone();
+    let chosen = period;
+    let lines = with_conn(&pool, move |conn| {
+        let committees: Vec<_> = db::committees::list(conn)?
+            .into_iter()
+            // An editor sees the committees they enter for; others see all.
+            .filter(|c| caller.role != Some(Role::Editor) || caller.may_write_for(c.id))
+            .collect();
+        let indicators = db::indicators::list(conn)?.len();
+        let figures = figures_for(
+            conn,
+            committees.iter().map(|c| c.code.clone()).collect(),
+            &chosen,
+        )?;
+        let mut per_committee: HashMap<i64, (usize, usize)> = HashMap::new();
+        for figure in &figures {
+            let counts = per_committee.entry(figure.row.committee_id).or_default();
+            counts.0 += 1;
+            if figure.row.status == ObservationStatus::Estimated {
+                counts.1 += 1;
+            }
+        }
+        let mut lines = Vec::with_capacity(committees.len());
+        for committee in committees {
+            let (entered, estimated) = per_committee
+                .get(&committee.id)
+                .copied()
+                .unwrap_or_default();
+            lines.push(Completeness {
+                locked_by: lock_for(conn, committee.id, &chosen)?.map(|l| l.locked_by),
+                may_write: caller.may_write_for(committee.id),
+                code: committee.code,
+                name: committee.name_vi,
+                entered,
+                estimated,
+                missing: indicators.saturating_sub(entered),
+            });
+        }
+        Ok(lines)
+    })
+    .await?;
+    let markup = page(
+        "Trang chủ",
+        Some(&person),
+        html! {
+            h1 { "Tình hình nhập số liệu" }
+            form method="get" action="/" {
+                label for="period" { "Kỳ báo cáo" } " "
+                input #period name="period" value=(period.code()) size="16"
+                    aria-describedby="period-help";
+                " " button type="submit" { "Xem" }
+                br;
+                span #period-help .muted { "Ví dụ: 2024-Q3, quý III/2024, 6 tháng đầu năm 2024, năm 2023" }
+                @if let Some(error) = &period_error {
+                    span.field-error role="alert" { "Kỳ không hợp lệ: " (error) }
+                }
+            }
+            h2 { (period.vietnamese_label()) }
+            table {
+                thead { tr {
+                    th { "Đảng bộ" } th.num { "Đã nhập" } th.num { "Ước tính" } th.num { "Còn thiếu" } th { "Khóa sổ" } th { "" }
+                } }
+                tbody {
+                    @for line in &lines {
+                        tr {
+                            th scope="row" { (line.name) }
+                            td.num { (line.entered) }
+                            td.num { (line.estimated) }
+                            td.num { (line.missing) }
+                            td { @if let Some(by) = &line.locked_by { "Đã khóa (" (by) ")" } @else { "Chưa" } }
+                            td {
+                                @if line.may_write {
+                                    a href=(format!("/entry/{}/{}", line.code, period.code())) { "Nhập số liệu" }
+                                    " · "
+                                }
+                                a href=(format!("/dashboard/{}?period={}", line.code, period.code())) { "Bảng điều khiển" }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    );
+    Ok(respond(markup))
+}

@@ -1,0 +1,154 @@
+"""The web app in Chromium: sign in, enter and save a figure, read it back,
+meet a concurrent change, open the dashboard and the checks page. Every page
+is checked for a label on each field. Screenshots go to $SCREENSHOTS."""
+
+import json
+import os
+import sys
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE = os.environ["BASE_URL"]
+SHOTS = os.environ["SCREENSHOTS"]
+COMMITTEE = "hanam-business-bloc"
+PERIOD = "2030-Q1"
+
+
+def driver():
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ["CHROMIUM"]
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                 "--window-size=1280,900", "--lang=vi"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(os.environ["CHROMEDRIVER"]), options=options)
+
+
+def submit(browser, selector):
+    """Clicks a submit button and waits until the next page has replaced this one."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.CSS_SELECTOR, selector).click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(page))
+
+
+def shot(browser, name):
+    browser.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
+
+
+def every_field_is_labelled(browser, page):
+    for field in browser.find_elements(By.CSS_SELECTOR, "input, select, textarea"):
+        if field.get_attribute("type") in ("hidden", "submit"):
+            continue
+        field_id = field.get_attribute("id")
+        assert field_id, f"{page}: a field without id: {field.get_attribute('name')}"
+        labels = browser.find_elements(By.CSS_SELECTOR, f'label[for="{field_id}"]')
+        assert labels, f"{page}: no label for #{field_id}"
+
+
+def api(path):
+    with urllib.request.urlopen(BASE + path) as response:
+        return json.load(response)
+
+
+def main():
+    browser = driver()
+    try:
+        browser.get(BASE + "/")
+        assert "/sign-in" in browser.current_url, browser.current_url
+        every_field_is_labelled(browser, "sign-in")
+        shot(browser, "01-sign-in")
+        browser.find_element(By.ID, "username").send_keys(os.environ["USERNAME"])
+        browser.find_element(By.ID, "password").send_keys(os.environ["PASSWORD"])
+        submit(browser, "button[type=submit]")
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Tình hình nhập số liệu"
+        every_field_is_labelled(browser, "home")
+        shot(browser, "02-home")
+
+        browser.get(f"{BASE}/entry/{COMMITTEE}/{PERIOD}")
+        every_field_is_labelled(browser, "entry")
+        value = browser.find_element(By.ID, "value.revenue")
+        value.clear()
+        value.send_keys("27.701,5")
+        browser.find_element(By.ID, "reason").send_keys("báo cáo quý I")
+        shot(browser, "03-entry-typed")
+        submit(browser, "button.primary")
+        notice = browser.find_element(By.CSS_SELECTOR, ".notice").text
+        assert "Đã lưu 1 số liệu" in notice, notice
+        assert browser.find_element(By.ID, "value.revenue").get_attribute("value") == "27.701,5"
+        shot(browser, "04-entry-saved")
+        stored = api(f"/api/v1/observations?committee={COMMITTEE}&indicator=revenue&period={PERIOD}")
+        figure = stored["items"][0]
+        assert figure["value"] == "27701.5", figure
+        history = api(f"/api/v1/observations/{figure['id']}/revisions")
+        assert history[-1]["changed_by"] == "lan", history
+
+        # A second window changes the figure while the first still shows it.
+        second = driver()
+        try:
+            second.get(BASE + "/sign-in")
+            second.find_element(By.ID, "username").send_keys(os.environ["USERNAME"])
+            second.find_element(By.ID, "password").send_keys(os.environ["PASSWORD"])
+            submit(second, "button[type=submit]")
+            second.get(f"{BASE}/entry/{COMMITTEE}/{PERIOD}")
+            other = second.find_element(By.ID, "value.revenue")
+            other.clear()
+            other.send_keys("28.000")
+            submit(second, "button.primary")
+            assert "Đã lưu 1 số liệu" in second.find_element(By.CSS_SELECTOR, ".notice").text
+        finally:
+            second.quit()
+        value = browser.find_element(By.ID, "value.revenue")
+        value.clear()
+        value.send_keys("29.000")
+        submit(browser, "button.primary")
+        alert = browser.find_element(By.CSS_SELECTOR, "tr.conflict .field-error").text
+        assert "28.000" in alert and "29.000" in alert, alert
+        shot(browser, "05-entry-conflict")
+        assert api(f"/api/v1/observations?committee={COMMITTEE}&indicator=revenue&period={PERIOD}")[
+            "items"][0]["value"] == "28000"
+
+        browser.get(f"{BASE}/figures/{figure['id']}/history")
+        assert "lan" in browser.page_source
+        shot(browser, "06-history")
+
+        browser.get(f"{BASE}/dashboard/{COMMITTEE}?period={PERIOD}")
+        tile = browser.find_element(By.CSS_SELECTOR, 'section.tile[data-indicator="revenue"] .figure')
+        assert tile.text == "28.000", tile.text
+        every_field_is_labelled(browser, "dashboard")
+        shot(browser, "07-dashboard")
+
+        # Import a file through the preview (the page sends it with a script).
+        sheet = os.path.abspath(os.path.join(SHOTS, "import.csv"))
+        with open(sheet, "w", encoding="utf-8") as out:
+            out.write(f'committee,indicator,period,value\n{COMMITTEE},workers,{PERIOD},"1.250"\n')
+        browser.get(f"{BASE}/import")
+        every_field_is_labelled(browser, "import")
+        browser.find_element(By.ID, "file").send_keys(sheet)
+        browser.find_element(By.CSS_SELECTOR, "button.primary").click()
+        confirm = WebDriverWait(browser, 15).until(
+            expected_conditions.element_to_be_clickable((By.ID, "confirm")))
+        shot(browser, "08-import-preview")
+        confirm.click()
+        notice = WebDriverWait(browser, 15).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#preview .notice")))
+        assert "1 tạo mới" in notice.text, notice.text
+        workers = api(f"/api/v1/observations?committee={COMMITTEE}&indicator=workers&period={PERIOD}")
+        assert workers["items"][0]["value"] == "1250", workers
+
+        browser.get(f"{BASE}/checks?period={PERIOD}")
+        every_field_is_labelled(browser, "checks")
+        shot(browser, "09-checks")
+        print("browser test passed; screenshots in", SHOTS)
+    except Exception:
+        shot(browser, "failure")
+        raise
+    finally:
+        browser.quit()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
