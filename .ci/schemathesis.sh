@@ -41,7 +41,7 @@ run() {
     # Revoking tokens is left out: a generated id could revoke the run's own token.
     "$venv/bin/schemathesis" --config-file .ci/schemathesis.toml run \
         "http://127.0.0.1:$port/api/v1/openapi.json" \
-        --checks all \
+        --checks all --exclude-checks use_after_free \
         --phases examples,coverage,fuzzing,stateful \
         --header "Authorization: Bearer $token" \
         --exclude-path '/api/v1/tokens/{id}' \

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 
 binary="${1:-target/debug/chitieu}"
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    # A fresh machine has no package lists yet.
+    apt-get update -qq >/dev/null
     apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null
 fi
 venv="target/browser-venv"
