@@ -198,8 +198,8 @@ async fn as_of_pages_equal_the_history_rebuilt_figure_by_figure(backend: Backend
         .iter()
         .map(|row| {
             (
-                row["id"].as_str().unwrap().parse().unwrap(),
-                row["revision"].as_str().unwrap().parse().unwrap(),
+                row["id"].as_i64().unwrap(),
+                row["revision"].as_i64().unwrap(),
                 row["value"].as_str().unwrap().to_owned(),
             )
         })
