@@ -442,7 +442,8 @@ async fn exported(app: &TestApp, query: &str, format: &str) -> Vec<(i64, String)
             .map(|o| {
                 (
                     o["id"].as_i64().unwrap(),
-                    o["value"].as_str().unwrap().to_owned(),
+                    // A JSON number, written digit for digit.
+                    o["value"].as_number().unwrap().to_string(),
                 )
             })
             .collect()
