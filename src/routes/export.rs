@@ -92,7 +92,7 @@ impl utoipa::PartialSchema for XlsxFile {
 impl utoipa::ToSchema for XlsxFile {}
 
 /// A JSON export: every matching figure (schema only; the file is streamed).
-#[derive(utoipa::ToSchema)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ObservationExport {
     pub observations: Vec<ExportedObservation>,
@@ -100,7 +100,7 @@ pub struct ObservationExport {
 
 /// One figure of an export, with the columns and spelling of the CSV and XLSX
 /// exports; every key is present (`null` when empty).
-#[derive(utoipa::ToSchema)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ExportedObservation {
     pub id: i64,

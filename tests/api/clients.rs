@@ -59,6 +59,11 @@ fn every_body_and_file_is_declared_with_its_media_type() {
         export["application/json"].is_null(),
         "the export operation answers with files only"
     );
+    let list = &document["components"]["schemas"]["ObservationList"]["oneOf"];
+    assert_eq!(
+        list[1]["$ref"], "#/components/schemas/ObservationExport",
+        "format=json_export is documented"
+    );
 }
 
 #[test]
