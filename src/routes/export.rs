@@ -43,16 +43,16 @@ fn is_number_column(header: &str) -> bool {
     EXPORT_ID_COLUMNS.contains(&header) || NUMERIC_COLUMNS.contains(&header)
 }
 
-/// One cell of a JSON export: an empty cell is an explicit `null`.
+/// One cell of a JSON export: a number column is a JSON number, written digit
+/// for digit (serde_json's arbitrary precision: exact, and re-read the same
+/// whatever the locale); an empty cell is an explicit `null`.
 fn json_cell(header: &str, cell: Option<String>) -> serde_json::Value {
     match cell {
         None => serde_json::Value::Null,
-        // Exact: serde_json keeps a number's digits (arbitrary_precision), and
-        // a JSON number is read the same whatever locale the import names.
-        Some(text) if is_number_column(header) => text
-            .parse::<serde_json::Number>()
-            .map(serde_json::Value::Number)
-            .unwrap_or(serde_json::Value::String(text)),
+        Some(text) if is_number_column(header) => text.parse::<serde_json::Number>().map_or_else(
+            |_| serde_json::Value::String(text),
+            serde_json::Value::Number,
+        ),
         Some(text) => serde_json::Value::String(text),
     }
 }
@@ -93,7 +93,7 @@ impl utoipa::PartialSchema for XlsxFile {
 impl utoipa::ToSchema for XlsxFile {}
 
 /// A JSON export: every matching figure (schema only; the file is streamed).
-#[derive(utoipa::ToSchema)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ObservationExport {
     pub observations: Vec<ExportedObservation>,
@@ -101,7 +101,7 @@ pub struct ObservationExport {
 
 /// One figure of an export, with the columns and spelling of the CSV and XLSX
 /// exports; every key is present (`null` when empty).
-#[derive(utoipa::ToSchema)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ExportedObservation {
     pub id: i64,
@@ -115,15 +115,17 @@ pub struct ExportedObservation {
     /// `dimension=value` pairs joined by `;` (e.g. `sex=female`); `null` for the total.
     #[schema(example = "sex=female")]
     pub breakdown: Option<String>,
-    /// Exact decimal, as a string.
-    #[schema(example = "27701")]
+    /// Exact decimal, as a JSON number written digit for digit.
+    #[schema(value_type = f64, example = 27701)]
     pub value: String,
     pub unit: crate::domain::indicator::Unit,
     pub scale: i32,
     pub status: crate::domain::value::ObservationStatus,
     pub qualifier: crate::domain::value::Qualifier,
+    #[schema(value_type = Option<f64>)]
     pub reported_yoy_pct: Option<String>,
     pub reported_yoy_qualifier: Option<crate::domain::value::Qualifier>,
+    #[schema(value_type = Option<f64>)]
     pub reported_share_pct: Option<String>,
     pub reported_share_qualifier: Option<crate::domain::value::Qualifier>,
     pub source: Option<String>,
@@ -510,12 +512,15 @@ mod tests {
     }
 
     #[test]
-    fn json_cells_keep_integers_and_explicit_nulls() {
+    fn json_cells_keep_numbers_exact_and_nulls_explicit() {
         assert_eq!(json_cell("id", Some("34".into())), serde_json::json!(34));
         assert_eq!(json_cell("scale", Some("9".into())), serde_json::json!(9));
+        let value = json_cell("value", Some("12345678901234567.891".into()));
+        assert!(value.is_number());
+        assert_eq!(value.to_string(), "12345678901234567.891");
         assert_eq!(
-            json_cell("value", Some("12345678901234567.891".into())).to_string(),
-            "12345678901234567.891"
+            json_cell("source", Some("-5".into())),
+            serde_json::json!("-5")
         );
         assert_eq!(json_cell("source", None), serde_json::Value::Null);
     }

@@ -164,6 +164,16 @@ pub enum ExportFormat {
     Xlsx,
 }
 
+/// The JSON answer of the observation list: a page, or with
+/// `format=json_export` every matching figure (schema only).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum ObservationList {
+    Page(Page<Observation>),
+    Export(super::export::ObservationExport),
+}
+
 /// Which file an export writes.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -483,7 +493,7 @@ fn load(conn: &mut db::AnyConnection, id: i64) -> Result<Observation, ApiError> 
     responses(
         (status = 200, description = "One page of figures; with format=csv|xlsx|json_export (or Accept: text/csv or XLSX), every matching figure as a file", body = Page<Observation>,
             content(
-                (Page<Observation> = "application/json"),
+                (ObservationList = "application/json"),
                 (String = "text/csv"),
                 (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             )),

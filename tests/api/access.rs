@@ -285,6 +285,7 @@ fn sample(method: &str, template: &str, f: &Fixture) -> Sample {
         }
         ("GET", "/api/v1/committees/{code}/dashboard") => "?period=2022",
         ("GET", "/api/v1/targets/progress") => "?period=2022",
+        ("GET", "/api/v1/observations/export") => "?format=csv",
         _ => "",
     };
     let code = || match template {

@@ -201,7 +201,7 @@ async fn as_of_pages_equal_the_history_rebuilt_figure_by_figure(backend: Backend
             (
                 row["id"].as_i64().unwrap(),
                 row["revision"].as_i64().unwrap(),
-                row["value"].to_string(),
+                row["value"].as_number().unwrap().to_string(),
             )
         })
         .collect();

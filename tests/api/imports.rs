@@ -440,12 +440,11 @@ async fn exported(app: &TestApp, query: &str, format: &str) -> Vec<(i64, String)
             .unwrap()
             .iter()
             .map(|o| {
-                // Numbers are JSON numbers, exact (serde_json keeps their text).
-                let value = match &o["value"] {
-                    Value::String(text) => text.clone(),
-                    number => number.to_string(),
-                };
-                (o["id"].as_i64().unwrap(), value)
+                (
+                    o["id"].as_i64().unwrap(),
+                    // A JSON number, written digit for digit.
+                    o["value"].as_number().unwrap().to_string(),
+                )
             })
             .collect()
     }
