@@ -37,6 +37,10 @@ pub struct ImportQuery {
     pub locale: Option<Locale>,
     /// Why these figures are entered; kept in every revision.
     pub reason: Option<String>,
+    /// `true`: a row whose value is more than the plausibility factor (default
+    /// 100×) above or below the committee's previous figure of the indicator is
+    /// rejected (`implausible_change`) instead of written with a warning.
+    pub strict: Option<bool>,
 }
 
 /// A refused import: the problem, with the summary of what was found.
@@ -136,6 +140,10 @@ pub async fn create_import(
         dry_run: query.dry_run.unwrap_or(false),
         atomic: query.atomic.unwrap_or(true),
         locale: query.locale.unwrap_or_default(),
+        plausibility: crate::db::imports::Plausibility {
+            factor: config.plausibility_factor,
+            strict: query.strict.unwrap_or(false),
+        },
     };
     let reason = query.reason.clone();
     let summary = super::with_heavy_conn(&pool, &lane, move |conn| {

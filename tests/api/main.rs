@@ -15,6 +15,7 @@ mod input_limits;
 mod input_rules;
 mod observations;
 mod openapi;
+mod plausibility;
 mod resolver;
 mod security;
 mod seed_figures;
