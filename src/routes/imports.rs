@@ -43,15 +43,22 @@ pub struct ImportQuery {
     pub strict: Option<bool>,
 }
 
-/// A refused import: the problem, with the summary of what was found.
+/// A refused import: the RFC 7807 members, then exactly the members of the
+/// summary a 200 answers (one shape for both). `errors` is the summary's list
+/// of rejected rows (row, column, code, message).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportProblem {
+    /// URI identifying the kind of problem.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong in this request.
+    pub detail: String,
     #[serde(flatten)]
-    pub problem: crate::error::Problem,
-    /// The import's summary when rows were rejected; absent when a parameter
-    /// or the file as a whole was refused.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<ImportSummary>,
+    pub summary: ImportSummary,
 }
 
 /// Imports figures from CSV, JSON or XLSX, as DHIS2's dataValueSets: strategy,
@@ -158,26 +165,20 @@ pub async fn create_import(
     })
     .await?;
     if summary.rejected > 0 && summary.atomic {
-        let error = ApiError::Validation {
+        let problem = ApiError::Validation {
             detail: format!(
                 "{} of {} rows were rejected; nothing was written (atomic import). Fix them, or import with atomic=false to write the good rows",
                 summary.rejected, summary.rows
             ),
-            errors: summary
-                .errors
-                .iter()
-                .map(|e| FieldError {
-                    field: e.column.clone().unwrap_or_else(|| "row".into()),
-                    index: None,
-                    row: Some(e.row),
-                    code: e.code.clone(),
-                    message: e.message.clone(),
-                })
-                .collect(),
-        };
+            errors: Vec::new(),
+        }
+        .problem();
         let body = ImportProblem {
-            problem: error.problem(),
-            summary: Some(summary),
+            problem_type: problem.problem_type,
+            title: problem.title,
+            status: problem.status,
+            detail: problem.detail,
+            summary,
         };
         return Ok(HttpResponse::UnprocessableEntity()
             .content_type("application/problem+json")

@@ -140,12 +140,9 @@ async fn import_lists_warnings_or_rejects_rows(backend: Backend) {
     };
     let (status, problem) = post("?strict=true").await;
     assert_eq!(status, 422, "{problem}");
-    assert_eq!(problem["summary"]["rejected"], 1, "{problem}");
-    assert_eq!(problem["summary"]["errors"][0]["row"], 2);
-    assert_eq!(
-        problem["summary"]["errors"][0]["code"],
-        "implausible_change"
-    );
+    assert_eq!(problem["rejected"], 1, "{problem}");
+    assert_eq!(problem["errors"][0]["row"], 2);
+    assert_eq!(problem["errors"][0]["code"], "implausible_change");
     assert_eq!(stored_count(&app, "2041").await, 0);
 
     let (status, summary) = post("").await;
@@ -157,8 +154,40 @@ async fn import_lists_warnings_or_rejects_rows(backend: Backend) {
     assert_eq!(stored_count(&app, "2041").await, 1);
 }
 
+/// A refused import answers the same summary members as an accepted one,
+/// beside the RFC 7807 members.
+async fn refused_and_accepted_imports_have_one_summary_shape(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let csv = format!(
+        "committee,indicator,period,value\n{COMMITTEE},{INDICATOR},2041,1\n{COMMITTEE},{INDICATOR},2041-Q9,1\n"
+    );
+    let keys =
+        |body: &Value| -> Vec<String> { body.as_object().unwrap().keys().cloned().collect() };
+    let (status, accepted) = read(
+        app.post_raw(
+            "/api/v1/imports?atomic=false&dry_run=true",
+            "text/csv",
+            csv.clone(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{accepted}");
+    let response = app.post_raw("/api/v1/imports", "text/csv", csv).await;
+    let refused = crate::helpers::assert_problem(response, 422).await;
+    let mut expected = keys(&accepted);
+    expected.extend(["type", "title", "status", "detail"].map(String::from));
+    expected.sort();
+    let mut actual = keys(&refused);
+    actual.sort();
+    assert_eq!(actual, expected);
+    assert_eq!(refused["errors"], accepted["errors"]);
+    assert_eq!(refused["rejected"], 1);
+}
+
 crate::both_backends!(
     single_and_update_warn_or_refuse,
     batch_warns_per_item_or_refuses,
     import_lists_warnings_or_rejects_rows,
+    refused_and_accepted_imports_have_one_summary_shape,
 );
