@@ -61,6 +61,43 @@ pub struct ImportProblem {
     pub summary: ImportSummary,
 }
 
+/// What a 422 of `POST /imports` is: rows were rejected ([`ImportProblem`],
+/// with the summary) or a parameter or the file as a whole was refused (a
+/// plain problem). Any of (not one of): an `ImportProblem` is also a problem.
+pub struct ImportRefusal;
+
+impl utoipa::PartialSchema for ImportRefusal {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::AnyOfBuilder;
+        use utoipa::openapi::Ref;
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("ImportProblem"))
+            .item(Ref::from_schema_name("Problem"))
+            .description(Some(
+                "Rows were rejected (the summary's members beside the problem's), or a parameter or the file was refused",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for ImportRefusal {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((ImportProblem::name().into(), ImportProblem::schema()));
+        ImportProblem::schemas(schemas);
+        schemas.push((
+            crate::error::Problem::name().into(),
+            crate::error::Problem::schema(),
+        ));
+        crate::error::Problem::schemas(schemas);
+    }
+}
+
 /// Imports figures from CSV, JSON or XLSX, as DHIS2's dataValueSets: strategy,
 /// dry run, atomic by default, a summary with every rejected row by number.
 /// The columns are `committee, indicator, period, breakdown, value, unit, scale,
@@ -75,7 +112,7 @@ pub struct ImportProblem {
         (status = 400, description = "The file cannot be read or its columns are wrong; nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is too large", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Unknown format: give format= or a Content-Type", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Rows were rejected (atomic import): nothing was written; every rejected row is listed", body = ImportProblem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows were rejected (atomic import): nothing was written; every rejected row is listed (an ImportProblem); or a parameter or the file was refused (a Problem)", body = ImportRefusal, content_type = "application/problem+json"),
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
