@@ -89,6 +89,10 @@ pub struct Config {
     /// cancelled and answered 503 (`CHITIEU_STATEMENT_TIMEOUT_MS`, default
     /// 30 s; 0 means no limit). Imports, migrations and seeding have none.
     pub statement_timeout: std::time::Duration,
+    /// A figure more than this factor above or below the committee's previous
+    /// figure of the indicator is a warning (`CHITIEU_PLAUSIBILITY_FACTOR`,
+    /// default 100, at least 2).
+    pub plausibility_factor: crate::domain::plausibility::Factor,
 }
 
 impl Config {
@@ -121,7 +125,8 @@ impl Config {
     /// Reads `DATABASE_URL`, `BIND_ADDR`, `DATABASE_POOL_SIZE`, `CHITIEU_SEED`,
     /// `CHITIEU_SEED_DIR`, `CHITIEU_MAX_BODY_BYTES`, `CHITIEU_MAX_IMPORT_BYTES`, `CHITIEU_WORKERS`,
     /// `CHITIEU_PUBLIC_READ`, `CHITIEU_CORS_ORIGINS`, `CHITIEU_ANSWER_CACHE_MIB` and
-    /// `CHITIEU_DB_LOCK_WAIT_MS`.
+    /// `CHITIEU_DB_LOCK_WAIT_MS`, `CHITIEU_STATEMENT_TIMEOUT_MS` and
+    /// `CHITIEU_PLAUSIBILITY_FACTOR`.
     pub fn from_env() -> Result<Self, anyhow::Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let database_url = DatabaseUrl::parse(
@@ -180,6 +185,11 @@ impl Config {
             answer_cache_bytes: usize::try_from(number("CHITIEU_ANSWER_CACHE_MIB", 8)?.min(4096))?
                 * 1024
                 * 1024,
+            plausibility_factor: crate::domain::plausibility::Factor::new(u32::try_from(number(
+                "CHITIEU_PLAUSIBILITY_FACTOR",
+                crate::domain::plausibility::DEFAULT_FACTOR.into(),
+            )?)?)
+            .map_err(|e| anyhow::anyhow!("CHITIEU_PLAUSIBILITY_FACTOR: {e}"))?,
             cors_origins: var("CHITIEU_CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')

@@ -35,6 +35,8 @@ pub struct ImportOptions {
     /// One rejected row and nothing is written (the default).
     pub atomic: bool,
     pub locale: Locale,
+    /// The check against previous figures (factor, and whether a warning rejects the row).
+    pub plausibility: imports::Plausibility,
 }
 
 /// Why one row was rejected.
@@ -69,6 +71,21 @@ pub struct ImportSummary {
     pub rejected: i64,
     /// The first rejected rows (at most 1000), in row order.
     pub errors: Vec<RowError>,
+    /// Rows whose value is more than the plausibility factor above or below
+    /// the committee's previous stored figure of the indicator (written anyway
+    /// unless strict=true, which rejects them).
+    pub warned: i64,
+    /// The first of those rows (at most 1000), in row order.
+    pub warnings: Vec<RowWarning>,
+}
+
+/// A row whose value looks implausible next to the previous figure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RowWarning {
+    /// Row number, as in `RowError`.
+    pub row: usize,
+    #[serde(flatten)]
+    pub warning: crate::domain::plausibility::PlausibilityWarning,
 }
 
 /// Why an import as a whole could not run.
@@ -374,6 +391,10 @@ fn reject_message(code: &str) -> (&'static str, String) {
             "no such figure exists (strategy update and delete only change existing figures)"
                 .into(),
         ),
+        crate::domain::plausibility::IMPLAUSIBLE_CHANGE => (
+            "value",
+            "strict=true: the value is more than the plausibility factor above or below the committee's previous figure (see warnings)".into(),
+        ),
         other => ("period", format!("rejected: {other}")),
     }
 }
@@ -536,6 +557,7 @@ fn merge(
             MAX_LISTED_ERRORS as i64,
             staged,
             may_repeat,
+            options.plausibility,
         )?;
         if classified.forbidden > 0 {
             let rows: Vec<String> = classified
@@ -577,6 +599,15 @@ fn merge(
             deleted: classified.deleted,
             rejected,
             errors: std::mem::take(&mut errors),
+            warned: classified.warned_total,
+            warnings: classified
+                .warnings
+                .iter()
+                .map(|(row, warning)| RowWarning {
+                    row: *row as usize,
+                    warning: warning.clone(),
+                })
+                .collect(),
         };
         if !commit {
             return Err(Stop::RollBack(summary));

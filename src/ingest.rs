@@ -16,6 +16,7 @@ use crate::domain::code::{CommitteeCode, IndicatorCode, SourceCode};
 use crate::domain::indicator::{Bounds, Unit};
 use crate::domain::observation::check_value;
 use crate::domain::period::PeriodCode;
+use crate::domain::plausibility::{check_change, Factor, PlausibilityWarning};
 use crate::domain::text::{self, TextRule};
 use crate::domain::value::{rescale, ExactDecimal, ObservationStatus, Qualifier};
 use crate::error::FieldError;
@@ -392,6 +393,33 @@ pub fn validate_change(
         Some(state) if problems.errors.is_empty() => Ok(state),
         _ => Err(problems.errors),
     }
+}
+
+/// The plausibility warning for `value` as the figure of `key`, if it is far
+/// from the committee's previous stored figure (see `domain::plausibility`).
+pub fn plausibility_warning(
+    conn: &mut AnyConnection,
+    key: &ObservationKey,
+    value: Decimal,
+    factor: Factor,
+) -> diesel::QueryResult<Option<PlausibilityWarning>> {
+    Ok(db::observations::previous_figure(conn, key)?
+        .and_then(|previous| check_change(value, previous, factor)))
+}
+
+/// With `strict=true` a warning refuses the write: each warning as an error
+/// on `value` (with the item's index in a batch).
+pub fn strict_errors<'a>(
+    warnings: impl IntoIterator<Item = (Option<usize>, &'a PlausibilityWarning)>,
+) -> Vec<FieldError> {
+    warnings
+        .into_iter()
+        .map(|(index, warning)| {
+            let mut error = FieldError::new("value", &warning.code, warning.message.clone());
+            error.index = index;
+            error
+        })
+        .collect()
 }
 
 /// Validates a batch; every bad item is reported, and a key that appears

@@ -75,6 +75,10 @@ struct ImportArgs {
     /// Write the good rows even if some are rejected.
     #[arg(long)]
     no_atomic: bool,
+    /// Reject rows more than CHITIEU_PLAUSIBILITY_FACTOR (default 100) times
+    /// above or below the committee's previous figure, instead of warning.
+    #[arg(long)]
+    strict: bool,
     /// vi for Vietnamese numbers, units and words; standard by default.
     #[arg(long, default_value = "standard")]
     locale: String,
@@ -276,6 +280,10 @@ fn import_file(args: ImportArgs) -> anyhow::Result<ExitCode> {
         dry_run: args.dry_run,
         atomic: !args.no_atomic,
         locale,
+        plausibility: chitieu::db::imports::Plausibility {
+            factor: config.plausibility_factor,
+            strict: args.strict,
+        },
     };
     let rows_bar = bar.clone();
     let caller = chitieu::auth::Caller::system(&args.user);

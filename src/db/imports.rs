@@ -13,9 +13,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 use rust_decimal::Decimal;
 
-use super::decimal::StoredDecimal;
+use super::decimal::{DbDecimal, StoredDecimal};
 use super::schema::{import_staging, observations};
 use super::{AnyConnection, BackendKind};
+use crate::domain::plausibility::{check_change, Factor, PlausibilityWarning, PreviousFigure};
 
 /// One checked row, ready for the staging table.
 #[derive(Debug, Clone, Insertable)]
@@ -127,6 +128,10 @@ pub struct Classified {
     pub rejected_total: i64,
     /// Rows for committees the caller may not write for.
     pub forbidden: i64,
+    /// Rows that would write a value far from the committee's previous figure,
+    /// the first ones (row, warning), in row order.
+    pub warnings: Vec<(i64, PlausibilityWarning)>,
+    pub warned_total: i64,
     /// No staged row was changed since it was staged, so the staging table
     /// still holds them in the order they were written (file order).
     pub untouched: bool,
@@ -259,6 +264,7 @@ const KEY: &str = "t.committee_id = s.committee_id AND t.indicator_id = s.indica
 /// Rows that end up with no `action` are new figures to create: in a first
 /// load that is every row, and leaving them unmarked spares a pass that would
 /// rewrite the whole staging table.
+#[allow(clippy::too_many_arguments)]
 pub fn classify(
     conn: &mut AnyConnection,
     strategy: Strategy,
@@ -266,6 +272,7 @@ pub fn classify(
     max_rejected: i64,
     staged: i64,
     may_repeat: bool,
+    plausibility: Plausibility,
 ) -> QueryResult<Classified> {
     let backend = conn.backend();
     if staged == 0 {
@@ -384,10 +391,23 @@ pub fn classify(
         .execute(conn)?;
     }
 
+    let (warnings, warned_total) = if strategy == Strategy::Delete
+        || !found(conn, "SELECT EXISTS (SELECT 1 FROM observations) AS found")?
+    {
+        (Vec::new(), 0)
+    } else {
+        let (warnings, warned_total, refused) =
+            check_plausibility(conn, plausibility, max_rejected)?;
+        marked += refused;
+        (warnings, warned_total)
+    };
+
     if existing == 0 && marked == 0 && new == "create" {
         // A first load with nothing refused: every row creates a figure.
         return Ok(Classified {
             created: staged,
+            warnings,
+            warned_total,
             untouched: true,
             ..Classified::default()
         });
@@ -423,8 +443,96 @@ pub fn classify(
         rejected,
         rejected_total,
         forbidden: forbidden as i64,
+        warnings,
+        warned_total,
         untouched: false,
     })
+}
+
+/// How an import checks values against the previous figures.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Plausibility {
+    pub factor: Factor,
+    /// A warning rejects the row (`implausible_change`) instead of letting it through.
+    pub strict: bool,
+}
+
+#[derive(QueryableByName)]
+struct Compared {
+    #[diesel(sql_type = BigInt)]
+    row_no: i64,
+    #[diesel(sql_type = DbDecimal)]
+    value: StoredDecimal,
+    #[diesel(sql_type = BigInt)]
+    previous_id: i64,
+    #[diesel(sql_type = Text)]
+    previous_period: String,
+    #[diesel(sql_type = DbDecimal)]
+    previous_value: StoredDecimal,
+}
+
+/// The first warnings (row, warning), their total, and the rows refused.
+type PlausibilityFound = (Vec<(i64, PlausibilityWarning)>, i64, usize);
+
+/// Compares every staged row that writes a value with the committee's latest
+/// stored figure of the indicator before its period (same frequency and
+/// breakdown), in one statement over the staging table (a correlated
+/// subquery per row, on the figures' key index). SQL only narrows the rows
+/// down, in floating point with a 1 % margin so that it never drops one;
+/// the exact decision is `domain::plausibility`'s. Returns the first
+/// `max_listed` warnings, their total and the rows refused (strict).
+fn check_plausibility(
+    conn: &mut AnyConnection,
+    plausibility: Plausibility,
+    max_listed: i64,
+) -> QueryResult<PlausibilityFound> {
+    let factor = plausibility.factor.get();
+    let float = |column: &str| format!("CAST({column} AS DOUBLE PRECISION)");
+    let (value, previous) = (float("s.value"), float("p.value"));
+    let candidates: Vec<Compared> = diesel::sql_query(format!(
+        "SELECT s.row_no, s.value, p.id AS previous_id, p.period_code AS previous_period, p.value AS previous_value
+           FROM import_staging AS s JOIN observations AS p ON p.id = (
+             SELECT t.id FROM observations AS t
+              WHERE t.committee_id = s.committee_id AND t.indicator_id = s.indicator_id
+                AND t.frequency = s.frequency AND t.breakdown = s.breakdown
+                AND t.period_start < s.period_start AND t.deleted_at IS NULL
+              ORDER BY t.period_start DESC LIMIT 1)
+          WHERE s.value IS NOT NULL AND (s.action IS NULL OR s.action IN ('update', 'restore'))
+            AND {value} * {previous} > 0
+            AND (ABS({value}) * 1.01 > {factor} * ABS({previous}) OR {factor} * ABS({value}) < 1.01 * ABS({previous}))
+          ORDER BY s.row_no"
+    ))
+    .load(conn)?;
+    let mut warnings = Vec::new();
+    let mut total = 0;
+    let mut refused = Vec::new();
+    for row in candidates {
+        let previous = PreviousFigure {
+            id: row.previous_id,
+            period: row.previous_period,
+            value: row.previous_value.0,
+        };
+        let Some(warning) = check_change(row.value.0, previous, plausibility.factor) else {
+            continue;
+        };
+        total += 1;
+        if plausibility.strict {
+            refused.push(row.row_no);
+        }
+        if (warnings.len() as i64) < max_listed {
+            warnings.push((row.row_no, warning));
+        }
+    }
+    for chunk in refused.chunks(1000) {
+        let rows: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        diesel::sql_query(format!(
+            "UPDATE import_staging SET action = 'reject', reject_code = '{}' WHERE row_no IN ({})",
+            crate::domain::plausibility::IMPLAUSIBLE_CHANGE,
+            rows.join(", ")
+        ))
+        .execute(conn)?;
+    }
+    Ok((warnings, total, refused.len()))
 }
 
 /// Applies the classified rows: updates, restores, deletions and creations,

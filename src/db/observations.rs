@@ -138,6 +138,16 @@ fn stored_qualifier(text: Option<&str>) -> QueryResult<Option<Qualifier>> {
 }
 
 impl ObservationRow {
+    /// What identifies this figure.
+    pub fn key(&self) -> ObservationKey {
+        ObservationKey {
+            committee_id: self.committee_id,
+            indicator_id: self.indicator_id,
+            period: self.period_code,
+            breakdown: self.breakdown.clone(),
+        }
+    }
+
     pub fn state(&self) -> QueryResult<ObservationState> {
         Ok(ObservationState {
             value: self.value,
@@ -1090,4 +1100,35 @@ fn as_of_rows(
         .into_iter()
         .map(|(identity, state)| identity.left_by(state))
         .collect())
+}
+
+/// The committee's latest live figure of the indicator before `key`'s period,
+/// of the same frequency and breakdown: what a new value is compared with
+/// (see `domain::plausibility`). One indexed lookup.
+pub fn previous_figure(
+    conn: &mut AnyConnection,
+    key: &ObservationKey,
+) -> QueryResult<Option<crate::domain::plausibility::PreviousFigure>> {
+    let found = observations::table
+        .filter(observations::committee_id.eq(key.committee_id))
+        .filter(observations::indicator_id.eq(key.indicator_id))
+        .filter(observations::frequency.eq(key.period.frequency().as_str()))
+        .filter(observations::breakdown.eq(key.breakdown.canonical()))
+        .filter(observations::period_start.lt(key.period.start()))
+        .filter(observations::deleted_at.is_null())
+        .order(observations::period_start.desc())
+        .select((
+            observations::id,
+            observations::period_code,
+            observations::value,
+        ))
+        .first::<(i64, String, StoredDecimal)>(conn)
+        .optional()?;
+    Ok(found.map(
+        |(id, period, value)| crate::domain::plausibility::PreviousFigure {
+            id,
+            period,
+            value: value.0,
+        },
+    ))
 }

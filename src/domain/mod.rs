@@ -12,6 +12,7 @@ pub mod indicator;
 pub mod locale;
 pub mod observation;
 pub mod period;
+pub mod plausibility;
 pub mod resolve;
 pub mod role;
 pub mod series;

@@ -37,6 +37,10 @@ pub struct ImportQuery {
     pub locale: Option<Locale>,
     /// Why these figures are entered; kept in every revision.
     pub reason: Option<String>,
+    /// `true`: a row whose value is more than the plausibility factor (default
+    /// 100×) above or below the committee's previous figure of the indicator is
+    /// rejected (`implausible_change`) instead of written with a warning.
+    pub strict: Option<bool>,
 }
 
 /// A JSON import file: the object a JSON export writes (schema only; the file
@@ -76,14 +80,59 @@ pub struct ImportRow {
 }
 
 /// A refused import: the problem, with the summary of what was found.
+/// A refused import: the RFC 7807 members, then exactly the members of the
+/// summary a 200 answers (one shape for both). `errors` is the summary's list
+/// of rejected rows (row, column, code, message).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportProblem {
+    /// URI identifying the kind of problem.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong in this request.
+    pub detail: String,
     #[serde(flatten)]
-    pub problem: crate::error::Problem,
-    /// The import's summary when rows were rejected; absent when a parameter
-    /// or the file as a whole was refused.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<ImportSummary>,
+    pub summary: ImportSummary,
+}
+
+/// What a 422 of `POST /imports` is: rows were rejected ([`ImportProblem`],
+/// with the summary) or a parameter or the file as a whole was refused (a
+/// plain problem). Any of (not one of): an `ImportProblem` is also a problem.
+pub struct ImportRefusal;
+
+impl utoipa::PartialSchema for ImportRefusal {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::AnyOfBuilder;
+        use utoipa::openapi::Ref;
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("ImportProblem"))
+            .item(Ref::from_schema_name("Problem"))
+            .description(Some(
+                "Rows were rejected (the summary's members beside the problem's), or a parameter or the file was refused",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for ImportRefusal {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((ImportProblem::name().into(), ImportProblem::schema()));
+        ImportProblem::schemas(schemas);
+        schemas.push((
+            crate::error::Problem::name().into(),
+            crate::error::Problem::schema(),
+        ));
+        crate::error::Problem::schemas(schemas);
+    }
 }
 
 /// Imports figures from CSV, JSON or XLSX, as DHIS2's dataValueSets: strategy,
@@ -105,7 +154,7 @@ pub struct ImportProblem {
         (status = 400, description = "The file cannot be read or its columns are wrong; nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is too large", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Unknown format: give format= or a Content-Type", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Rows were rejected (atomic import): nothing was written; every rejected row is listed", body = ImportProblem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows were rejected (atomic import): nothing was written; every rejected row is listed (an ImportProblem); or a parameter or the file was refused (a Problem)", body = ImportRefusal, content_type = "application/problem+json"),
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -177,6 +226,10 @@ pub async fn create_import(
         dry_run: query.dry_run.unwrap_or(false),
         atomic: query.atomic.unwrap_or(true),
         locale: query.locale.unwrap_or_default(),
+        plausibility: crate::db::imports::Plausibility {
+            factor: config.plausibility_factor,
+            strict: query.strict.unwrap_or(false),
+        },
     };
     let reason = query.reason.clone();
     let summary = super::with_heavy_conn(&pool, &lane, move |conn| {
@@ -191,26 +244,20 @@ pub async fn create_import(
     })
     .await?;
     if summary.rejected > 0 && summary.atomic {
-        let error = ApiError::Validation {
+        let problem = ApiError::Validation {
             detail: format!(
                 "{} of {} rows were rejected; nothing was written (atomic import). Fix them, or import with atomic=false to write the good rows",
                 summary.rejected, summary.rows
             ),
-            errors: summary
-                .errors
-                .iter()
-                .map(|e| FieldError {
-                    field: e.column.clone().unwrap_or_else(|| "row".into()),
-                    index: None,
-                    row: Some(e.row),
-                    code: e.code.clone(),
-                    message: e.message.clone(),
-                })
-                .collect(),
-        };
+            errors: Vec::new(),
+        }
+        .problem();
         let body = ImportProblem {
-            problem: error.problem(),
-            summary: Some(summary),
+            problem_type: problem.problem_type,
+            title: problem.title,
+            status: problem.status,
+            detail: problem.detail,
+            summary,
         };
         return Ok(HttpResponse::UnprocessableEntity()
             .content_type("application/problem+json")

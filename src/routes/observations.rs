@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{code_list, reject, with_conn, Page, PageParams};
+use crate::config::Config;
 use crate::db::observations::{
     Author, ObservationFilter, ObservationRecord, RevisionRow, WriteError, WriteMode, WriteOutcome,
     Written,
@@ -19,6 +20,7 @@ use crate::domain::code::{CommitteeCode, IndicatorCode};
 use crate::domain::indicator::Unit;
 use crate::domain::locale::Locale;
 use crate::domain::period::{Frequency, PeriodCode};
+use crate::domain::plausibility::PlausibilityWarning;
 use crate::domain::text;
 use crate::domain::value::{ExactDecimal, ObservationStatus, Qualifier};
 use crate::error::{ApiError, FieldError, LockProblem};
@@ -250,6 +252,31 @@ pub enum Mode {
 pub struct WriteParams {
     /// `create` (default) or `upsert`.
     pub mode: Option<Mode>,
+    /// `true`: a value more than the plausibility factor (default 100×) above or
+    /// below the committee's previous figure of the indicator is refused (422)
+    /// instead of written with a warning.
+    pub strict: Option<bool>,
+}
+
+/// Whether a plausibility warning refuses the change.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StrictParams {
+    /// `true`: a value more than the plausibility factor (default 100×) above or
+    /// below the committee's previous figure of the indicator is refused (422)
+    /// instead of written with a warning.
+    pub strict: Option<bool>,
+}
+
+/// A figure as written, with what looked implausible about it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WrittenObservation {
+    #[serde(flatten)]
+    pub observation: Observation,
+    /// Written anyway: the value is more than the plausibility factor above or
+    /// below the committee's previous figure of the indicator (same frequency
+    /// and breakdown). Empty when nothing looked wrong.
+    pub warnings: Vec<PlausibilityWarning>,
 }
 
 impl From<Mode> for WriteMode {
@@ -282,6 +309,8 @@ pub struct BatchItemResult {
     pub id: i64,
     pub outcome: WriteOutcome,
     pub revision: i32,
+    /// Plausibility warnings of this item (see `WrittenObservation`).
+    pub warnings: Vec<PlausibilityWarning>,
 }
 
 /// Summary of a batch write.
@@ -590,12 +619,12 @@ pub async fn export_observations(
     params(WriteParams),
     request_body = ObservationInput,
     responses(
-        (status = 201, description = "Created (or restored after a deletion)", body = Observation, headers(("ETag" = String, description = "The revision, for If-Match on the next PUT or DELETE"), ("Location" = String, description = "The figure's URL"))),
-        (status = 200, description = "With mode=upsert: updated or unchanged", body = Observation, headers(("ETag" = String, description = "The revision, for If-Match on the next PUT or DELETE"), ("Location" = String, description = "The figure's URL"))),
+        (status = 201, description = "Created (or restored after a deletion), with any plausibility warnings", body = WrittenObservation, headers(("ETag" = String, description = "The revision, for If-Match on the next PUT or DELETE"), ("Location" = String, description = "The figure's URL"))),
+        (status = 200, description = "With mode=upsert: updated or unchanged, with any plausibility warnings", body = WrittenObservation, headers(("ETag" = String, description = "The revision, for If-Match on the next PUT or DELETE"), ("Location" = String, description = "The figure's URL"))),
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The figure exists already (mode=create)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields: unknown codes, bad period, unit mismatch, negative count …", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: unknown codes, bad period, unit mismatch, negative count, out of bounds, or (strict=true) an implausible change …", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -607,15 +636,27 @@ pub async fn export_observations(
 pub async fn create_observation(
     Editor(caller): Editor,
     pool: web::Data<Pool>,
+    config: web::Data<Config>,
     params: web::Query<WriteParams>,
     body: web::Json<ObservationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let mode = params.mode.unwrap_or_default();
+    let strict = params.strict.unwrap_or(false);
+    let factor = config.plausibility_factor;
     let input = body.into_inner();
-    let (written, observation) = with_conn(&pool, move |conn| {
+    let (written, observation, warnings) = with_conn(&pool, move |conn| {
         let refs = ReferenceData::load(conn)?;
         let new = ingest::validate_observation(&input, &refs, None).map_err(reject)?;
         caller.require_committees([new.key.committee_id], |id| refs.committee_code(id))?;
+        let warnings: Vec<PlausibilityWarning> =
+            ingest::plausibility_warning(conn, &new.key, new.state.value, factor)?
+                .into_iter()
+                .collect();
+        if strict && !warnings.is_empty() {
+            return Err(reject(ingest::strict_errors(
+                warnings.iter().map(|w| (None, w)),
+            )));
+        }
         let author = Author {
             changed_by: &caller.name,
             token_id: caller.token_id,
@@ -625,7 +666,7 @@ pub async fn create_observation(
             Ok(written) => written[0],
             Err(error) => return Err(write_error(conn, error, None, false)),
         };
-        Ok((written, load(conn, written.id)?))
+        Ok((written, load(conn, written.id)?, warnings))
     })
     .await?;
     let mut response = match written.outcome {
@@ -638,7 +679,10 @@ pub async fn create_observation(
             format!("/api/v1/observations/{}", observation.id),
         ))
         .insert_header((actix_web::http::header::ETAG, etag(observation.revision)))
-        .json(observation))
+        .json(WrittenObservation {
+            observation,
+            warnings,
+        }))
 }
 
 /// Enters many figures at once: all of them or none.
@@ -651,7 +695,7 @@ pub async fn create_observation(
         (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Figures exist already (mode=create); nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body or batch too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid items, each error with its index; nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid items (or, with strict=true, implausible changes), each error with its index; nothing was written", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not of a media type this operation reads", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -663,10 +707,13 @@ pub async fn create_observation(
 pub async fn create_observations_batch(
     Editor(caller): Editor,
     pool: web::Data<Pool>,
+    config: web::Data<Config>,
     params: web::Query<WriteParams>,
     body: web::Json<BatchInput>,
 ) -> Result<HttpResponse, ApiError> {
     let mode = params.mode.unwrap_or_default();
+    let strict = params.strict.unwrap_or(false);
+    let factor = config.plausibility_factor;
     let BatchInput {
         observations,
         reason,
@@ -714,6 +761,25 @@ pub async fn create_observations_batch(
         committees.sort_unstable();
         committees.dedup();
         caller.require_committees(committees, |id| refs.committee_code(id))?;
+        // Compared with the figures stored before this batch, one indexed
+        // lookup per item (a batch holds at most MAX_BATCH_ITEMS).
+        let mut warnings = Vec::with_capacity(new.len());
+        for item in &new {
+            warnings.push(ingest::plausibility_warning(
+                conn,
+                &item.key,
+                item.state.value,
+                factor,
+            )?);
+        }
+        if strict && warnings.iter().any(Option::is_some) {
+            return Err(reject(ingest::strict_errors(
+                warnings
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, w)| w.as_ref().map(|w| (Some(index), w))),
+            )));
+        }
         let author = Author {
             changed_by: &caller.name,
             token_id: caller.token_id,
@@ -723,15 +789,15 @@ pub async fn create_observations_batch(
             Ok(written) => written,
             Err(error) => return Err(write_error(conn, error, None, true)),
         };
-        Ok(summarise(&written))
+        Ok(summarise(&written, warnings))
     })
     .await?;
     Ok(HttpResponse::Ok().json(summary))
 }
 
-fn summarise(written: &[Written]) -> BatchSummary {
+fn summarise(written: &[Written], warnings: Vec<Option<PlausibilityWarning>>) -> BatchSummary {
     let mut summary = BatchSummary::default();
-    for (index, w) in written.iter().enumerate() {
+    for ((index, w), warning) in written.iter().enumerate().zip(warnings) {
         match w.outcome {
             WriteOutcome::Created | WriteOutcome::Restored => summary.created += 1,
             WriteOutcome::Updated => summary.updated += 1,
@@ -742,6 +808,7 @@ fn summarise(written: &[Written]) -> BatchSummary {
             id: w.id,
             outcome: w.outcome,
             revision: w.revision,
+            warnings: warning.into_iter().collect(),
         });
     }
     summary
@@ -776,15 +843,15 @@ pub async fn get_observation(
 /// Changes a figure's value and annotations; the old values stay in its revisions.
 #[utoipa::path(
     tag = "observations",
-    params(("id" = i64, Path, description = "Figure id"), ("If-Match" = Option<String>, Header, description = "The ETag of the revision this change was made from (e.g. \"3\"); a later revision answers 412. Without it the write is unconditional.")),
+    params(("id" = i64, Path, description = "Figure id"), ("If-Match" = Option<String>, Header, description = "The ETag of the revision this change was made from (e.g. \"3\"); a later revision answers 412. Without it the write is unconditional."), StrictParams),
     request_body = ObservationUpdate,
     responses(
-        (status = 200, description = "Updated (or unchanged); the ETag is the new revision", body = Observation, headers(("ETag" = String, description = "The figure's revision"))),
+        (status = 200, description = "Updated (or unchanged), with any plausibility warnings; the ETag is the new revision", body = WrittenObservation, headers(("ETag" = String, description = "The figure's revision"))),
         (status = 400, description = "Malformed JSON or wrong types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such figure", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The committee × period is locked; the problem's `lock` says by whom and since when", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names an older revision: someone else changed it first", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or (strict=true) an implausible change", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token (or, for reads, none while reads need one)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token may not do this", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than the limit", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -797,16 +864,20 @@ pub async fn get_observation(
 pub async fn update_observation(
     Editor(caller): Editor,
     pool: web::Data<Pool>,
+    config: web::Data<Config>,
     request: HttpRequest,
     id: web::Path<i64>,
+    params: web::Query<StrictParams>,
     body: web::Json<ObservationUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let strict = params.strict.unwrap_or(false);
+    let factor = config.plausibility_factor;
     let input = body.into_inner();
     FieldError::check_text("reason", input.reason.as_deref(), text::REASON)
         .map_err(|e| ApiError::validation(vec![e]))?;
     let expected_revision = if_match(&request);
-    let observation = with_conn(&pool, move |conn| {
+    let (observation, warnings) = with_conn(&pool, move |conn| {
         let current = load(conn, id)?;
         let refs = ReferenceData::load(conn)?;
         let committee = refs.committee_id(&current.committee).unwrap_or_default();
@@ -829,6 +900,19 @@ pub async fn update_observation(
             &refs,
         )
         .map_err(reject)?;
+        let key = match db::observations::find(conn, id)? {
+            Some(record) => record.row.key(),
+            None => return Err(ApiError::not_found(format!("no figure has id {id}"))),
+        };
+        let warnings: Vec<PlausibilityWarning> =
+            ingest::plausibility_warning(conn, &key, state.value, factor)?
+                .into_iter()
+                .collect();
+        if strict && !warnings.is_empty() {
+            return Err(reject(ingest::strict_errors(
+                warnings.iter().map(|w| (None, w)),
+            )));
+        }
         let author = Author {
             changed_by: &caller.name,
             token_id: caller.token_id,
@@ -836,12 +920,15 @@ pub async fn update_observation(
         };
         db::observations::update_by_id(conn, id, &state, author, expected_revision)
             .map_err(|e| write_error(conn, e, Some(id), false))?;
-        load(conn, id)
+        Ok((load(conn, id)?, warnings))
     })
     .await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::ETAG, etag(observation.revision)))
-        .json(observation))
+        .json(WrittenObservation {
+            observation,
+            warnings,
+        }))
 }
 
 /// Deletes a figure. Its history is kept, and the deletion is its last revision.

@@ -128,12 +128,21 @@ async fn run(
             .parse()
             .map_err(|e| ApiError::bad_request(format!("locale: {e}")))?,
     };
+    // The API's plausibility rule, as warnings: the preview shows them.
+    let factor = request
+        .app_data::<web::Data<crate::config::Config>>()
+        .map(|config| config.plausibility_factor)
+        .unwrap_or_default();
     let options = ImportOptions {
         format,
         strategy: Default::default(),
         dry_run,
         atomic: true,
         locale,
+        plausibility: crate::db::imports::Plausibility {
+            factor,
+            strict: false,
+        },
     };
     let caller = person.caller.clone();
     let summary = with_heavy_conn(&pool, &lane, move |conn| {

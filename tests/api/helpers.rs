@@ -148,6 +148,7 @@ pub fn test_config(database_url: &str) -> Config {
         cors_origins: vec!["https://dashboard.example".into()],
         lock_wait: std::time::Duration::from_secs(10),
         statement_timeout: std::time::Duration::from_secs(30),
+        plausibility_factor: Default::default(),
     }
 }
 

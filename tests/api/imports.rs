@@ -146,7 +146,7 @@ async fn one_bad_row_and_an_atomic_import_writes_nothing(backend: Backend) {
         .map(|e| {
             (
                 e["row"].as_u64().unwrap(),
-                e["field"].as_str().unwrap(),
+                e["column"].as_str().unwrap(),
                 e["code"].as_str().unwrap(),
             )
         })
@@ -160,8 +160,8 @@ async fn one_bad_row_and_an_atomic_import_writes_nothing(backend: Backend) {
             (6, "period", "duplicate_in_file")
         ]
     );
-    assert_eq!(problem["summary"]["rejected"], 4);
-    assert_eq!(problem["summary"]["committed"], false);
+    assert_eq!(problem["rejected"], 4);
+    assert_eq!(problem["committed"], false);
     assert_eq!(
         app.observation_count().await,
         before,

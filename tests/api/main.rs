@@ -17,6 +17,7 @@ mod input_rules;
 mod observations;
 mod openapi;
 mod operators;
+mod plausibility;
 mod readme;
 mod resolver;
 mod security;
