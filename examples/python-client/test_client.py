@@ -30,6 +30,7 @@ from chitieu_client.models import (
     ObservationUpdate,
     PageObservation,
     Problem,
+    WrittenObservation,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,8 +108,10 @@ def test_list_enter_conflict_and_compare(server):
     )
     assert created.status_code == 201, created.content
     figure = created.parsed
-    assert isinstance(figure, Observation)
+    # The figure, with any plausibility warnings (none for this one).
+    assert isinstance(figure, WrittenObservation)
     assert figure.period == "2022-Q3" and figure.value == "7012.5"
+    assert figure.warnings == []
     assert created.headers["etag"] == '"1"'
     assert created.headers["location"] == f"/api/v1/observations/{figure.id}"
 
