@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use crate::db::committees::CommitteeRow;
+use crate::db::groups::GroupRow;
 use crate::db::indicators::IndicatorRow;
 use crate::db::{self, AnyConnection};
 use crate::domain::code::{CommitteeCode, GroupCode, IndicatorCode};
@@ -89,22 +91,30 @@ impl Catalog {
         Ok(found)
     }
 
+    /// A group and its members (ordered by code), by the group's code.
+    pub fn group(
+        &mut self,
+        conn: &mut AnyConnection,
+        raw: &str,
+    ) -> Result<(GroupRow, Vec<CommitteeRow>), ApiError> {
+        let code = GroupCode::parse(raw.trim())
+            .map_err(|e| ApiError::invalid_parameter("group", "invalid_code", e.to_string()))?;
+        let group = db::groups::find_by_code(conn, code.as_str())?
+            .ok_or_else(|| ApiError::not_found(format!("no group has code \"{code}\"")))?;
+        let members = db::groups::members(conn, group.id)?;
+        self.committee_codes
+            .extend(members.iter().map(|c| (c.id, c.code.clone())));
+        Ok((group, members))
+    }
+
     /// The members of a group, by code.
     pub fn group_members(
         &mut self,
         conn: &mut AnyConnection,
         raw: &str,
     ) -> Result<Vec<(i64, String)>, ApiError> {
-        let code = GroupCode::parse(raw.trim())
-            .map_err(|e| ApiError::invalid_parameter("group", "invalid_code", e.to_string()))?;
-        let group = db::groups::find_by_code(conn, code.as_str())?
-            .ok_or_else(|| ApiError::not_found(format!("no group has code \"{code}\"")))?;
-        let members: Vec<(i64, String)> = db::groups::members(conn, group.id)?
-            .into_iter()
-            .map(|c| (c.id, c.code))
-            .collect();
-        self.committee_codes.extend(members.iter().cloned());
-        Ok(members)
+        let (_, members) = self.group(conn, raw)?;
+        Ok(members.into_iter().map(|c| (c.id, c.code)).collect())
     }
 
     /// The committees a request names by `committee` or `group` (exactly one of them).

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod checks;
 pub mod comparisons;
+pub mod group_view;
 pub mod progress;
 pub mod resolver;
 pub mod series;

@@ -73,6 +73,24 @@ fn unprocessable(field: &str, code: &str, message: impl Into<String>) -> ApiErro
     ApiError::validation(vec![FieldError::new(field, code, message)])
 }
 
+/// Refuses a group total of a ratio that cannot be recomputed from the totals
+/// of its numerator and denominator (adding percentages makes no sense).
+pub fn check_group_total(indicator: &IndicatorRow) -> Result<(), ApiError> {
+    let has_parts = indicator.numerator_id.is_some() && indicator.denominator_id.is_some();
+    if indicator.measure_kind == MeasureKind::Ratio && !has_parts {
+        return Err(unprocessable(
+            "indicator",
+            "ratio_not_summable",
+            format!(
+                "{} is a ratio: a group total would add up percentages. Give the indicator a numerator and \
+                 denominator so the ratio can be recomputed from their totals",
+                indicator.code
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Builds the series.
 pub fn build_series(
     conn: &mut AnyConnection,
@@ -83,17 +101,8 @@ pub fn build_series(
     check_transform(kind, request.transform)
         .map_err(|e| unprocessable("transform", "transform_not_for_kind", e.to_string()))?;
     let is_group = request.group.is_some();
-    let has_parts = indicator.numerator_id.is_some() && indicator.denominator_id.is_some();
-    if is_group && kind == MeasureKind::Ratio && !has_parts {
-        return Err(unprocessable(
-            "indicator",
-            "ratio_not_summable",
-            format!(
-                "{} is a ratio: a group total would add up percentages. Give the indicator a numerator and \
-                 denominator so the ratio can be recomputed from their totals",
-                indicator.code
-            ),
-        ));
+    if is_group {
+        check_group_total(indicator)?;
     }
     let bad_range = |e: crate::domain::series::SeriesError| {
         ApiError::invalid_parameter("frequency", "invalid_range", e.to_string())

@@ -282,3 +282,38 @@ pub fn select_rows(
         .order(targets::period_start)
         .load(conn)
 }
+
+/// The targets of these committees as they stood at `at`: those assigned by
+/// then, each with the value of its last revision made by then.
+pub fn select_rows_as_of(
+    conn: &mut AnyConnection,
+    committee_ids: &[i64],
+    at: NaiveDateTime,
+) -> QueryResult<Vec<TargetRow>> {
+    let rows = select_rows(conn, committee_ids, &[])?;
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let revisions: Vec<(i64, StoredDecimal, Option<String>)> = target_revisions::table
+        .filter(target_revisions::target_id.eq_any(&ids))
+        .filter(target_revisions::changed_at.le(at))
+        .order((target_revisions::target_id, target_revisions::revision))
+        .select((
+            target_revisions::target_id,
+            target_revisions::value,
+            target_revisions::assigned_by,
+        ))
+        .load(conn)?;
+    // Ordered by revision: the last one seen is the one in force at `at`.
+    let mut in_force = std::collections::HashMap::new();
+    for (id, value, assigned_by) in revisions {
+        in_force.insert(id, (value.0, assigned_by));
+    }
+    Ok(rows
+        .into_iter()
+        .filter_map(|mut row| {
+            let (value, assigned_by) = in_force.remove(&row.id)?;
+            row.value = value;
+            row.assigned_by = assigned_by;
+            Some(row)
+        })
+        .collect())
+}

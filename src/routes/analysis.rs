@@ -459,6 +459,9 @@ pub struct DashboardQuery {
     /// A flow derived from only some of its sub-periods is refused (no value, with the
     /// reason) unless this is true; then it is returned with `completeness.complete: false`.
     pub allow_incomplete: Option<bool>,
+    /// The dashboard as it was known at this moment (RFC 3339 timestamp, UTC date-time or
+    /// date): figures and targets as they stood then.
+    pub as_of: Option<String>,
 }
 
 /// One indicator on a dashboard.
@@ -512,8 +515,9 @@ pub async fn dashboard(
     let code = code.into_inner();
     let period = required_period("period", query.period.as_deref())?;
     let allow_incomplete = query.allow_incomplete.unwrap_or(false);
+    let as_of = super::as_of_param(query.as_of.as_deref())?;
     let compute = with_conn(&pool, move |conn| {
-        build_dashboard(conn, &code, period, allow_incomplete)
+        build_dashboard(conn, &code, period, allow_incomplete, as_of)
     });
     let body = answer(&answers, &request, compute).await?;
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
@@ -541,17 +545,22 @@ pub async fn dashboard(
 }
 
 /// A committee's dashboard for a period: what `GET /committees/{code}/dashboard`
-/// answers and the web app's dashboard page shows.
+/// answers and the web app's dashboard page shows; with `as_of`, from the
+/// figures and targets as they stood at that moment.
 pub fn build_dashboard(
     conn: &mut db::AnyConnection,
     code: &str,
     period: PeriodCode,
     allow_incomplete: bool,
+    as_of: Option<chrono::NaiveDateTime>,
 ) -> Result<Dashboard, ApiError> {
     let mut catalog = Catalog::load(conn)?;
     let (committee_id, committee) = catalog.committees_named(conn, "code", code)?.remove(0);
     let base = base_period(&period, Basis::YearAgo)?;
-    let targets = db::targets::select_rows(conn, &[committee_id], &[])?;
+    let targets = match as_of {
+        None => db::targets::select_rows(conn, &[committee_id], &[])?,
+        Some(at) => db::targets::select_rows_as_of(conn, &[committee_id], at)?,
+    };
     let jobs = jobs(&targets, Some(&period));
     // One read for every indicator's value in the period and a year before,
     // answered by the same functions as the comparison and progress endpoints.
@@ -562,7 +571,7 @@ pub fn build_dashboard(
         &[committee_id],
         &every,
         &[period, base],
-        None,
+        as_of,
         allow_incomplete,
     )?;
     let mut items = Vec::new();

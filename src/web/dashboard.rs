@@ -2,6 +2,9 @@
 //! an indicator over the last periods, drawn by the server as SVG and served
 //! at an embeddable image URL.
 //!
+//! With `as_of`, the dashboard and its charts are built from what was known at
+//! that moment, by the API's `as_of` (`routes::as_of_param`, the resolver).
+//!
 //! The numbers come from `routes::analysis::build_dashboard` and
 //! `analysis::series::build_series`, the functions behind
 //! `/api/v1/committees/{code}/dashboard` and `/api/v1/series`.
@@ -10,7 +13,8 @@ use std::fmt::Write;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use maud::html;
+use chrono::{NaiveDateTime, NaiveTime};
+use maud::{html, Markup};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -31,23 +35,91 @@ use crate::routes::with_conn;
 /// Periods a chart shows, ending with the chosen one.
 const CHART_PERIODS: usize = 10;
 
+/// The period of a dashboard, and the moment it is seen from (`as_of`).
 #[derive(Debug, Deserialize)]
 pub struct PeriodQuery {
     period: Option<String>,
+    as_of: Option<String>,
 }
 
-fn period_of(query: &PeriodQuery) -> Result<PeriodCode, ApiError> {
-    let raw = query
-        .period
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .ok_or_else(|| ApiError::bad_request("chọn kỳ báo cáo: ?period=2024-Q3"))?;
-    PeriodCode::parse(raw).map_err(|e| ApiError::bad_request(format!("kỳ không hợp lệ: {e}")))
+impl PeriodQuery {
+    pub fn period(&self) -> Result<PeriodCode, ApiError> {
+        let raw = self
+            .period
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| ApiError::bad_request("chọn kỳ báo cáo: ?period=2024-Q3"))?;
+        PeriodCode::parse(raw).map_err(|e| ApiError::bad_request(format!("kỳ không hợp lệ: {e}")))
+    }
+
+    /// The moment asked for, read as the API reads `as_of`.
+    pub fn as_of(&self) -> Result<Option<NaiveDateTime>, ApiError> {
+        crate::routes::as_of_param(self.as_of.as_deref())
+    }
+
+    /// `as_of` as given, when given.
+    pub fn as_of_text(&self) -> Option<&str> {
+        self.as_of
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+    }
 }
 
-fn vi(value: Decimal) -> String {
+pub fn vi(value: Decimal) -> String {
     format_number(value.normalize(), Locale::Vietnamese)
+}
+
+/// The form choosing a period and, for a historical view, a date.
+pub fn period_form(action: &str, period: &str, query: &PeriodQuery) -> Markup {
+    // A date field shows only a date: a full timestamp keeps its date part.
+    let as_of_date = query
+        .as_of_text()
+        .map(|a| a.get(..10).unwrap_or(a).to_owned())
+        .unwrap_or_default();
+    html! {
+        form.period-form method="get" action=(action) {
+            label for="period" { "Kỳ báo cáo" } " "
+            input #period name="period" value=(period) size="16";
+            " "
+            label for="as_of" { "Số liệu đã biết đến ngày" } " "
+            input #as_of type="date" name="as_of" value=(as_of_date) aria-describedby="as-of-help";
+            " " button type="submit" { "Xem" }
+            br;
+            span #as-of-help .muted { "Để trống để xem số liệu hiện tại." }
+        }
+    }
+}
+
+/// Says, when the view is historical, from which moment it is seen.
+pub fn as_of_note(as_of: Option<NaiveDateTime>, now_link: &str) -> Markup {
+    html! {
+        @if let Some(at) = as_of {
+            @let end_of_day = at.time() == NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).expect("a time");
+            p.historical role="status" {
+                strong { "Số liệu lịch sử. " }
+                "Đây là số liệu và chỉ tiêu như đã biết đến "
+                @if end_of_day { "hết ngày " (at.format("%d/%m/%Y")) }
+                @else { (at.format("%H:%M:%S ngày %d/%m/%Y")) " (giờ UTC)" }
+                "; những gì nhập hoặc sửa sau đó không được tính. "
+                a href=(now_link) { "Xem số liệu hiện tại" }
+            }
+        }
+    }
+}
+
+/// An SVG chart as an image any page may embed.
+pub fn svg_response(svg: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        // Embedded anywhere, it still runs no script and loads nothing.
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'",
+        ))
+        .body(svg)
 }
 
 fn progress_label(status: ProgressStatus) -> &'static str {
@@ -66,24 +138,42 @@ pub async fn dashboard(
     query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, WebError> {
     let code = code.into_inner();
-    let period = period_of(&query)?;
+    let period = query.period()?;
+    let as_of = query.as_of()?;
     let wanted = code.clone();
-    let (board, committee_name) = with_conn(&pool, move |conn| {
-        let board = build_dashboard(conn, &wanted, period, false)?;
-        let name = crate::db::committees::find_by_code(conn, &board.committee)?
-            .map_or_else(|| board.committee.clone(), |c| c.name_vi);
-        Ok((board, name))
+    let (board, committee_name, groups) = with_conn(&pool, move |conn| {
+        let board = build_dashboard(conn, &wanted, period, false, as_of)?;
+        let committee = crate::db::committees::find_by_code(conn, &board.committee)?;
+        let name = committee
+            .as_ref()
+            .map_or_else(|| board.committee.clone(), |c| c.name_vi.clone());
+        let mut groups = Vec::new();
+        if let Some(committee) = committee {
+            for group in crate::db::groups::list(conn)? {
+                if crate::db::groups::is_member(conn, group.id, committee.id)? {
+                    groups.push(group);
+                }
+            }
+        }
+        Ok((board, name, groups))
     })
     .await?;
+    let mut view_query = format!("period={}", board.period);
+    if let Some(as_of) = query.as_of_text() {
+        view_query.push_str("&as_of=");
+        view_query.extend(form_urlencoded::byte_serialize(as_of.as_bytes()));
+    }
     let markup = page(
         "Bảng điều khiển",
         Some(&person),
         html! {
             h1 { "Bảng điều khiển: " (committee_name) }
-            form method="get" action=(format!("/dashboard/{code}")) {
-                label for="period" { "Kỳ báo cáo" } " "
-                input #period name="period" value=(board.period) size="16";
-                " " button type="submit" { "Xem" }
+            (period_form(&format!("/dashboard/{code}"), &board.period, &query))
+            (as_of_note(as_of, &format!("/dashboard/{code}?period={}", board.period)))
+            @for group in &groups {
+                p { "So sánh với các đảng bộ cùng nhóm: "
+                    a href=(format!("/dashboard/group/{}?{view_query}", group.code)) { (group.name_vi) }
+                }
             }
             h2 { (period.vietnamese_label()) }
             @if board.items.is_empty() {
@@ -131,7 +221,7 @@ pub async fn dashboard(
                             }
                         }
                         img loading="lazy" width="320" height="140"
-                            src=(format!("/chart/{}/{}.svg?period={}", code, item.indicator, board.period))
+                            src=(format!("/chart/{}/{}.svg?{view_query}", code, item.indicator))
                             alt=(format!("Biểu đồ {} qua {CHART_PERIODS} kỳ", item.name_vi));
                     }
                 }
@@ -158,6 +248,7 @@ fn series_for(
     committee: &str,
     indicator: &str,
     period: PeriodCode,
+    as_of: Option<NaiveDateTime>,
 ) -> Result<Series, ApiError> {
     let mut catalog = Catalog::load(conn)?;
     let committees = catalog.committees_named(conn, "committee", committee)?;
@@ -178,13 +269,13 @@ fn series_for(
             frequency: period.frequency(),
             transform: Transform::Lin,
             allow_incomplete: false,
-            as_of: None,
+            as_of,
         },
     )
 }
 
 /// Escapes text for SVG.
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -255,9 +346,10 @@ pub async fn chart(
         .strip_suffix(".svg")
         .unwrap_or(&indicator)
         .to_owned();
-    let period = period_of(&query)?;
+    let period = query.period()?;
+    let as_of = query.as_of()?;
     let svg = with_conn(&pool, move |conn| {
-        let series = series_for(conn, &committee, &indicator, period)?;
+        let series = series_for(conn, &committee, &indicator, period, as_of)?;
         let title = format!(
             "{} · {} ({})",
             series.committee.clone().unwrap_or_default(),
@@ -267,15 +359,7 @@ pub async fn chart(
         Ok(draw_chart(&title, &series))
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("image/svg+xml")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        // Embedded anywhere, it still runs no script and loads nothing.
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'",
-        ))
-        .body(svg))
+    Ok(svg_response(svg))
 }
 
 use crate::db::Pool;

@@ -5,13 +5,16 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
 use chrono::{Datelike, Utc};
-use maud::html;
+use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::dashboard::vi;
 use super::entry::{figures_for, lock_for};
 use super::session::Person;
 use super::{page, respond, WebError};
+use crate::analysis::group_view::{build_group_view, GroupTotal, GroupView};
 use crate::db::{self, Pool};
+use crate::domain::locale::unit_words;
 use crate::domain::period::PeriodCode;
 use crate::domain::role::Role;
 use crate::domain::value::ObservationStatus;
@@ -32,6 +35,17 @@ fn last_quarter() -> PeriodCode {
         PeriodCode::quarter(today.year(), quarter - 1)
     };
     code.expect("a quarter of a real date is valid")
+}
+
+/// Groups of at most this many members are shown at a glance on Home.
+const GLANCE_MEMBERS: i64 = 12;
+/// At most this many groups are shown at a glance; the others are linked.
+const GLANCE_GROUPS: usize = 3;
+
+/// A group on Home: its totals, or (a large group) a link to its view.
+enum Glance {
+    Totals(GroupView),
+    Link(db::groups::GroupRow, i64),
 }
 
 /// One committee's line.
@@ -62,7 +76,7 @@ pub async fn home(
     };
     let caller = person.caller.clone();
     let chosen = period;
-    let lines = with_conn(&pool, move |conn| {
+    let (lines, groups) = with_conn(&pool, move |conn| {
         let committees: Vec<_> = db::committees::list(conn)?
             .into_iter()
             // An editor sees the committees they enter for; others see all.
@@ -98,7 +112,25 @@ pub async fn home(
                 missing: indicators.saturating_sub(entered),
             });
         }
-        Ok(lines)
+        // Small groups at a glance (their totals for the period); larger ones
+        // only linked, so that Home's work stays bounded (bench/RESULTS.md).
+        let counts: HashMap<i64, i64> = db::groups::member_counts(conn)?.into_iter().collect();
+        let mut groups = Vec::new();
+        for group in db::groups::list(conn)? {
+            let members = counts.get(&group.id).copied().unwrap_or(0);
+            let small = members <= GLANCE_MEMBERS
+                && groups
+                    .iter()
+                    .filter(|g| matches!(g, Glance::Totals(_)))
+                    .count()
+                    < GLANCE_GROUPS;
+            groups.push(if small {
+                Glance::Totals(build_group_view(conn, &group.code, chosen, None, None)?)
+            } else {
+                Glance::Link(group, members)
+            });
+        }
+        Ok((lines, groups))
     })
     .await?;
     let markup = page(
@@ -141,7 +173,63 @@ pub async fn home(
                     }
                 }
             }
+            @for glance in &groups {
+                @match glance {
+                    Glance::Totals(view) => (group_at_a_glance(view)),
+                    Glance::Link(group, members) => {
+                        p.group-link {
+                            "Nhóm " (group.name_vi) " (" (members) " đảng bộ): "
+                            a href=(format!("/dashboard/group/{}?period={}", group.code, period.code())) { "so sánh các đảng bộ trong nhóm" }
+                        }
+                    }
+                }
+            }
         },
     );
     Ok(respond(markup))
+}
+
+/// A group's totals for the period, with a link to compare its members.
+fn group_at_a_glance(view: &GroupView) -> Markup {
+    let code = &view.group.code;
+    let period = view.period.code();
+    let heading = format!("group-{code}");
+    html! {
+        section.group-glance aria-labelledby=(heading) {
+            h2 #(heading) { "Nhóm " (view.group.name_vi) }
+            p {
+                (view.members.len()) " đảng bộ. "
+                a href=(format!("/dashboard/group/{code}?period={period}")) { "So sánh các đảng bộ trong nhóm" }
+            }
+            @if view.items.is_empty() {
+                p.muted { "Chưa có số liệu của thành viên nào cho kỳ này." }
+            } @else {
+                table {
+                    caption.sr-only { "Tổng của nhóm, " (view.period.vietnamese_label()) }
+                    thead { tr {
+                        th scope="col" { "Chỉ tiêu" } th.num scope="col" { "Cả nhóm" } th scope="col" { "Đơn vị" } th.num scope="col" { "Số đảng bộ có số liệu" }
+                    } }
+                    tbody {
+                        @for item in &view.items {
+                            tr data-indicator=(item.indicator.code) {
+                                th scope="row" { (item.indicator.name_vi) }
+                                @match &item.total {
+                                    GroupTotal::Total { value, reported } => {
+                                        td.num { @match value.value { Some(v) => (vi(v)), None => span.muted { "Chưa đủ" } } }
+                                        td { (unit_words(item.indicator.unit, item.indicator.scale)) }
+                                        td.num { (reported) "/" (view.members.len()) }
+                                    }
+                                    GroupTotal::NotTotalled => {
+                                        td.num { span.muted { "Không cộng" } }
+                                        td { (unit_words(item.indicator.unit, item.indicator.scale)) }
+                                        td.num { (item.members.iter().filter(|m| m.value.is_some()).count()) "/" (view.members.len()) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

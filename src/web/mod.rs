@@ -11,6 +11,7 @@ mod checks;
 pub mod cli;
 mod dashboard;
 mod entry;
+mod group;
 mod history;
 mod home;
 mod import;
@@ -45,6 +46,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/import", web::get().to(import::form))
         .route("/import/preview", web::post().to(import::preview))
         .route("/import/confirm", web::post().to(import::confirm))
+        .route("/dashboard/group/{group}", web::get().to(group::group_view))
+        .route(
+            "/chart/group/{group}/{indicator}",
+            web::get().to(group::group_chart),
+        )
         .route(
             "/dashboard/{committee}",
             web::get().to(dashboard::dashboard),

@@ -734,6 +734,7 @@ async fn every_page_has_an_access_rule(backend: Backend) {
         "/checks",
         "/review",
         "/dashboard/hanam-business-bloc?period=2024",
+        "/dashboard/group/northern-business-blocs?period=2024",
         "/figures/1/history",
         "/entry/hanam-business-bloc/2024-Q1",
     ];
@@ -758,6 +759,10 @@ async fn every_page_has_an_access_rule(backend: Backend) {
     // The chart follows the API's rule for reads: public here.
     let chart = stranger
         .get("/chart/hanam-business-bloc/revenue.svg?period=2024")
+        .await;
+    assert_eq!(chart.status, 200, "{}", chart.body);
+    let chart = stranger
+        .get("/chart/group/northern-business-blocs/revenue.svg?period=2024")
         .await;
     assert_eq!(chart.status, 200, "{}", chart.body);
 }
@@ -830,3 +835,371 @@ async fn a_file_is_imported_through_a_preview(backend: Backend) {
 }
 
 crate::both_backends!(a_file_is_imported_through_a_preview);
+
+const GROUP: &str = "northern-business-blocs";
+
+/// The text of a value cell, tags removed.
+fn cell_text(cell: &str) -> String {
+    let text = Regex::new(r"<[^>]+>").unwrap().replace_all(cell, "");
+    html_unescape(text.trim())
+}
+
+fn vietnamese(text: &str) -> String {
+    let value: rust_decimal::Decimal = text.parse().unwrap();
+    chitieu::domain::locale::format_number(
+        value.normalize(),
+        chitieu::domain::locale::Locale::Vietnamese,
+    )
+}
+
+/// The group view shows, per indicator, each member's value as
+/// `GET /api/v1/series?committee=` gives it and the total as
+/// `GET /api/v1/series?group=` gives it (or says it is not totalled where
+/// that refuses), with an embeddable chart; Home shows the same totals.
+async fn the_group_view_shows_the_apis_numbers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "minh", Role::Viewer, &[]);
+    for (committee, indicator, value) in [
+        (HANAM, "revenue", "1234.5"),
+        (HANOI, "revenue", "20000"),
+        (HANAM, "party_members", "300"),
+        (HANOI, "party_members", "900"),
+        // A ratio without numerator and denominator: never totalled.
+        (HANAM, "npl_ratio", "1.25"),
+        (HANOI, "npl_ratio", "2.5"),
+    ] {
+        let (status, body) = app
+            .post_json(
+                "/api/v1/observations",
+                &json!({"committee": committee, "indicator": indicator, "period": PERIOD, "value": value}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let mut browser = Browser::new(&app);
+    browser.sign_in("minh", PASSWORD).await;
+    let page = browser
+        .get(&format!("/dashboard/group/{GROUP}?period={PERIOD}"))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let section = Regex::new(
+        r#"(?s)<section class="group-indicator" data-indicator="([^"]+)">(.*?)</section>"#,
+    )
+    .unwrap();
+    let member_row =
+        Regex::new(r#"(?s)<tr data-member="([^"]+)"><th scope="row">[^<]*</th><td class="num">(.*?)</td></tr>"#)
+            .unwrap();
+    let total_row =
+        Regex::new(r#"(?s)<tr class="total"><th scope="row">[^<]*</th><td class="num">(.*?)</td>"#)
+            .unwrap();
+    let sections: HashMap<String, String> = section
+        .captures_iter(&page.body)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    let mut shown: Vec<&str> = sections.keys().map(String::as_str).collect();
+    shown.sort_unstable();
+    assert_eq!(shown, ["npl_ratio", "party_members", "revenue"]);
+    let (_, members) = app.get_json(&format!("/api/v1/groups/{GROUP}")).await;
+    let member_count = members["members"].as_array().map_or(7, Vec::len);
+    for (indicator, body) in &sections {
+        let rows: Vec<(String, String)> = member_row
+            .captures_iter(body)
+            .map(|c| (c[1].to_owned(), cell_text(&c[2])))
+            .collect();
+        assert_eq!(rows.len(), member_count, "{indicator}: a row per member");
+        for (member, text) in &rows {
+            let (status, series) = app
+                .get_json(&format!(
+                    "/api/v1/series?committee={member}&indicator={indicator}&from={PERIOD}&to={PERIOD}"
+                ))
+                .await;
+            assert_eq!(status, 200, "{series}");
+            match series["points"][0]["value"].as_str() {
+                Some(value) => assert_eq!(text, &vietnamese(value), "{indicator} of {member}"),
+                None => assert_eq!(text, "Chưa có", "{indicator} of {member}"),
+            }
+        }
+        let total = cell_text(&total_row.captures(body).expect("a total row")[1]);
+        let (status, series) = app
+            .get_json(&format!(
+                "/api/v1/series?group={GROUP}&indicator={indicator}&from={PERIOD}&to={PERIOD}"
+            ))
+            .await;
+        if status == 422 {
+            assert!(total.starts_with("Không cộng"), "{indicator}: {total}");
+            continue;
+        }
+        assert_eq!(status, 200, "{series}");
+        let value = series["points"][0]["value"].as_str().expect("a total");
+        let reported = series["points"][0]["members_reported"].as_u64().unwrap();
+        assert!(
+            total.starts_with(&vietnamese(value)),
+            "{indicator}: {value} in {total}"
+        );
+        assert!(
+            total.contains(&format!("{reported}/{member_count}")),
+            "{total}"
+        );
+    }
+    assert!(sections["revenue"].contains("21.234,5"), "1234,5 + 20000");
+    assert!(sections["npl_ratio"].contains("Không cộng"));
+
+    // The chart is an image anyone allowed to read may embed.
+    let chart = Regex::new(r#"src="(/chart/group/[^"]+)""#)
+        .unwrap()
+        .captures(&sections["revenue"])
+        .unwrap()[1]
+        .replace("&amp;", "&");
+    let svg = app.anonymous.get(app.url(&chart)).send().await.unwrap();
+    assert_eq!(svg.status().as_u16(), 200, "{chart}");
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    let svg = svg.text().await.unwrap();
+    for text in ["<svg", "1.234,5", "20.000", "Hà Nam", "chưa có"] {
+        assert!(svg.contains(text), "{text} in {svg}");
+    }
+    let unknown = app
+        .anonymous
+        .get(app.url(&format!("/chart/group/{GROUP}/no_such.svg?period={PERIOD}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 404);
+
+    // Home: the group at a glance, the same totals.
+    let home = browser.get(&format!("/?period={PERIOD}")).await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    let glance = Regex::new(r#"(?s)<tr data-indicator="revenue"><th scope="row">[^<]*</th><td class="num">([^<]*)</td>"#)
+        .unwrap()
+        .captures(&home.body)
+        .unwrap_or_else(|| panic!("revenue at a glance in {}", home.body))[1]
+        .to_owned();
+    assert_eq!(glance, "21.234,5");
+    assert!(home
+        .body
+        .contains(&format!("/dashboard/group/{GROUP}?period={PERIOD}")));
+    // A committee's dashboard links to its group.
+    let board = browser
+        .get(&format!("/dashboard/{HANAM}?period={PERIOD}"))
+        .await;
+    assert!(board
+        .body
+        .contains(&format!("/dashboard/group/{GROUP}?period={PERIOD}")));
+    // An unknown group is a clear 404 page, an unreadable period a 400.
+    assert_eq!(
+        browser
+            .get(&format!("/dashboard/group/no-such-group?period={PERIOD}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        browser
+            .get(&format!("/dashboard/group/{GROUP}?period=soon"))
+            .await
+            .status,
+        400
+    );
+}
+
+/// `as_of` shows the dashboard (figures, comparisons, targets and charts) as
+/// known at that moment, says so, and equals the API's dashboard `as_of`.
+async fn the_dashboard_as_of_a_past_moment(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "minh", Role::Viewer, &[]);
+    let (status, created) = app
+        .post_json(
+            "/api/v1/observations",
+            &json!({"committee": HANAM, "indicator": "revenue", "period": PERIOD, "value": "10"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (_, revisions) = app
+        .get_json(&format!("/api/v1/observations/{id}/revisions"))
+        .await;
+    let then = revisions[0]["changed_at"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    app.put_json(
+        &format!("/api/v1/observations/{id}"),
+        &json!({"value": "12.5", "reason": "sửa"}),
+    )
+    .await;
+    let (status, body) = app
+        .post_json(
+            "/api/v1/targets",
+            &json!({"committee": HANAM, "indicator": "revenue", "period": PERIOD, "value": "50"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    let (status, past) = app
+        .get_json(&format!(
+            "/api/v1/committees/{HANAM}/dashboard?period={PERIOD}&as_of={then}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{past}");
+    assert_eq!(past["items"][0]["figure"]["value"], "10", "{past}");
+    assert!(
+        past["items"][0]["progress"].is_null(),
+        "no target yet: {past}"
+    );
+    let (_, now) = app
+        .get_json(&format!(
+            "/api/v1/committees/{HANAM}/dashboard?period={PERIOD}"
+        ))
+        .await;
+    assert_eq!(now["items"][0]["figure"]["value"], "12.5");
+    assert!(!now["items"][0]["progress"].is_null());
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in("minh", PASSWORD).await;
+    let encoded: String = form_urlencoded::byte_serialize(then.as_bytes()).collect();
+    let page = browser
+        .get(&format!(
+            "/dashboard/{HANAM}?period={PERIOD}&as_of={encoded}"
+        ))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Số liệu lịch sử"), "{}", page.body);
+    assert!(page.body.contains(r#"<strong class="figure">10</strong>"#));
+    assert!(!page.body.contains("12,5"));
+    assert!(!page.body.contains("<progress"), "no target was known then");
+    assert!(page
+        .body
+        .contains(&format!(r#"name="as_of" value="{}""#, &then[..10])));
+    // Its chart is drawn from the same moment.
+    let chart = Regex::new(r#"src="(/chart/[^"]+)""#)
+        .unwrap()
+        .captures(&page.body)
+        .unwrap()[1]
+        .replace("&amp;", "&");
+    assert!(chart.contains("as_of="), "{chart}");
+    let svg = app
+        .anonymous
+        .get(app.url(&chart))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(svg.contains(">10<") && !svg.contains("12,5"), "{svg}");
+
+    // The form's empty date is today's view, not a historical one.
+    let current = browser
+        .get(&format!("/dashboard/{HANAM}?period={PERIOD}&as_of="))
+        .await;
+    assert_eq!(current.status, 200);
+    assert!(!current.body.contains("Số liệu lịch sử"));
+    assert!(current
+        .body
+        .contains(r#"<strong class="figure">12,5</strong>"#));
+    assert!(current.body.contains("<progress"));
+    // A date before anything was entered: nothing; a date the form sends.
+    let before = browser
+        .get(&format!(
+            "/dashboard/{HANAM}?period={PERIOD}&as_of=2000-01-01"
+        ))
+        .await;
+    assert_eq!(before.status, 200);
+    assert!(
+        before.body.contains("hết ngày 01/01/2000"),
+        "{}",
+        before.body
+    );
+    assert!(before.body.contains("Chưa có số liệu cho kỳ này."));
+    // The group view reads the same moment.
+    let group = browser
+        .get(&format!(
+            "/dashboard/group/{GROUP}?period={PERIOD}&as_of={encoded}"
+        ))
+        .await;
+    assert!(group.body.contains("Số liệu lịch sử"));
+    assert!(
+        group.body.contains(">10<") && !group.body.contains("12,5"),
+        "{}",
+        group.body
+    );
+    // An unreadable date changes nothing and says why.
+    let bad = browser
+        .get(&format!(
+            "/dashboard/{HANAM}?period={PERIOD}&as_of=yesterday"
+        ))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+}
+
+crate::both_backends!(
+    the_group_view_shows_the_apis_numbers,
+    the_dashboard_as_of_a_past_moment
+);
+
+/// Every page with the images, scripts and style sheets it references weighs
+/// under 300 KB (issue 16), on a committee and period of the seed figures.
+async fn every_page_with_its_assets_weighs_under_300_kb(backend: Backend) {
+    const LIMIT: usize = 300 * 1024;
+    let app = TestApp::spawn(backend).await;
+    // A figure of the seed data: its committee, period and history.
+    let (_, some) = app.get_json("/api/v1/observations?limit=1").await;
+    let figure = &some["items"][0];
+    let committee = figure["committee"].as_str().unwrap().to_owned();
+    let period = figure["period"].as_str().unwrap().to_owned();
+    let id = figure["id"].as_i64().unwrap();
+    create_user(&app, "lan", Role::Editor, &[&committee]);
+    // A period some member of the group has figures for.
+    let (_, group) = app.get_json(&format!("/api/v1/groups/{GROUP}")).await;
+    let mut group_period = None;
+    for member in group["members"].as_array().unwrap() {
+        let code = member["code"].as_str().unwrap();
+        let (_, found) = app
+            .get_json(&format!("/api/v1/observations?committee={code}&limit=1"))
+            .await;
+        if let Some(period) = found["items"][0]["period"].as_str() {
+            group_period = Some(period.to_owned());
+            break;
+        }
+    }
+    let group_period = group_period.expect("the seed data has figures of a member");
+    let mut browser = Browser::new(&app);
+    let sign_in = browser.get("/sign-in").await;
+    let mut pages = vec![("/sign-in".to_owned(), sign_in)];
+    browser.sign_in("lan", PASSWORD).await;
+    for path in [
+        format!("/?period={period}"),
+        format!("/entry/{committee}/{period}"),
+        format!("/figures/{id}/history"),
+        format!("/dashboard/{committee}?period={period}"),
+        format!("/dashboard/{committee}?period={period}&as_of=2030-01-01"),
+        format!("/dashboard/group/{GROUP}?period={group_period}"),
+        "/checks".to_owned(),
+        "/import".to_owned(),
+        "/review".to_owned(),
+    ] {
+        let page = browser.get(&path).await;
+        pages.push((path, page));
+    }
+    let asset =
+        Regex::new(r#"(?:src|href)="(/[^"]*\.(?:svg|js|css|png|woff2?)[^"]*|/chart/[^"]+)""#)
+            .unwrap();
+    for (path, page) in &pages {
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        let mut weight = page.body.len();
+        let mut assets = 0;
+        for found in asset.captures_iter(&page.body) {
+            let url = html_unescape(&found[1]);
+            let fetched = browser.get(&url).await;
+            assert_eq!(fetched.status, 200, "{path} references {url}");
+            weight += fetched.body.len();
+            assets += 1;
+        }
+        if path.starts_with("/dashboard/") && !path.contains("as_of") {
+            assert!(assets > 0, "{path}: its charts are counted");
+        }
+        assert!(
+            weight < LIMIT,
+            "{path} weighs {weight} bytes with its {assets} assets"
+        );
+    }
+}
+
+crate::both_backends!(every_page_with_its_assets_weighs_under_300_kb);
