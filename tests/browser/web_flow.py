@@ -1,7 +1,11 @@
 """The web app in Chromium: sign in, enter and save a figure, read it back,
-meet a concurrent change, open the dashboard and the checks page. Every page
-is checked for a label on each field. Screenshots go to $SCREENSHOTS."""
+meet a concurrent change, open the dashboard (now and as of a past date), the
+group view, import, review and the checks page. Every page is checked for a
+label on each field and scanned with axe-core (vendored under
+tests/browser/vendor/axe-core, never downloaded): any violation of impact
+serious or critical fails the test. Screenshots go to $SCREENSHOTS."""
 
+import hashlib
 import json
 import os
 import sys
@@ -16,7 +20,19 @@ from selenium.webdriver.support.ui import WebDriverWait
 BASE = os.environ["BASE_URL"]
 SHOTS = os.environ["SCREENSHOTS"]
 COMMITTEE = "hanam-business-bloc"
+GROUP = "northern-business-blocs"
 PERIOD = "2030-Q1"
+
+# axe-core 4.14.1 from the npm registry (`npm pack axe-core@4.14.1`), MPL-2.0.
+AXE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vendor", "axe-core", "axe.min.js")
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+with open(AXE_PATH, "rb") as vendored:
+    AXE_BYTES = vendored.read()
+assert hashlib.sha256(AXE_BYTES).hexdigest() == AXE_SHA256, "tests/browser/vendor/axe-core/axe.min.js changed"
+AXE_SOURCE = AXE_BYTES.decode("utf-8")
+# Every page scanned, and what axe found of impact serious or critical.
+SCANNED = []
+VIOLATIONS = []
 
 
 def driver():
@@ -49,6 +65,24 @@ def every_field_is_labelled(browser, page):
         assert labels, f"{page}: no label for #{field_id}"
 
 
+def accessible(browser, page):
+    """Runs axe-core on the page as it is now; records serious and critical violations."""
+    browser.execute_script(AXE_SOURCE)
+    result = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {resultTypes: ["violations"]})
+            .then(r => done(r.violations))
+            .catch(e => done({error: String(e)}));
+    """)
+    assert isinstance(result, list), f"{page}: axe failed: {result}"
+    SCANNED.append(page)
+    for violation in result:
+        if violation["impact"] in ("serious", "critical"):
+            targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]][:5]
+            VIOLATIONS.append(f"{page}: {violation['id']} ({violation['impact']}): "
+                              f"{violation['help']}; {targets}")
+
+
 def api(path):
     with urllib.request.urlopen(BASE + path) as response:
         return json.load(response)
@@ -60,16 +94,19 @@ def main():
         browser.get(BASE + "/")
         assert "/sign-in" in browser.current_url, browser.current_url
         every_field_is_labelled(browser, "sign-in")
+        accessible(browser, "sign-in")
         shot(browser, "01-sign-in")
         browser.find_element(By.ID, "username").send_keys(os.environ["USERNAME"])
         browser.find_element(By.ID, "password").send_keys(os.environ["PASSWORD"])
         submit(browser, "button[type=submit]")
         assert browser.find_element(By.TAG_NAME, "h1").text == "Tình hình nhập số liệu"
         every_field_is_labelled(browser, "home")
+        accessible(browser, "home")
         shot(browser, "02-home")
 
         browser.get(f"{BASE}/entry/{COMMITTEE}/{PERIOD}")
         every_field_is_labelled(browser, "entry")
+        accessible(browser, "entry")
         value = browser.find_element(By.ID, "value.revenue")
         value.clear()
         value.send_keys("27.701,5")
@@ -79,6 +116,7 @@ def main():
         notice = browser.find_element(By.CSS_SELECTOR, ".notice").text
         assert "Đã lưu 1 số liệu" in notice, notice
         assert browser.find_element(By.ID, "value.revenue").get_attribute("value") == "27.701,5"
+        accessible(browser, "entry saved")
         shot(browser, "04-entry-saved")
         stored = api(f"/api/v1/observations?committee={COMMITTEE}&indicator=revenue&period={PERIOD}")
         figure = stored["items"][0]
@@ -107,19 +145,46 @@ def main():
         submit(browser, "button.primary")
         alert = browser.find_element(By.CSS_SELECTOR, "tr.conflict .field-error").text
         assert "28.000" in alert and "29.000" in alert, alert
+        accessible(browser, "entry with a conflict")
         shot(browser, "05-entry-conflict")
         assert api(f"/api/v1/observations?committee={COMMITTEE}&indicator=revenue&period={PERIOD}")[
             "items"][0]["value"] == "28000"
 
         browser.get(f"{BASE}/figures/{figure['id']}/history")
         assert "lan" in browser.page_source
+        accessible(browser, "history")
         shot(browser, "06-history")
 
         browser.get(f"{BASE}/dashboard/{COMMITTEE}?period={PERIOD}")
         tile = browser.find_element(By.CSS_SELECTOR, 'section.tile[data-indicator="revenue"] .figure')
         assert tile.text == "28.000", tile.text
         every_field_is_labelled(browser, "dashboard")
+        accessible(browser, "dashboard")
         shot(browser, "07-dashboard")
+
+        # The dashboard as known on a day before anything was entered: the
+        # date field (a GET form) shows the historical view.
+        date = browser.find_element(By.ID, "as_of")
+        browser.execute_script("arguments[0].value = '2000-01-01'", date)
+        submit(browser, "form.period-form button[type=submit]")
+        assert "as_of=2000-01-01" in browser.current_url, browser.current_url
+        note = browser.find_element(By.CSS_SELECTOR, ".historical").text
+        assert "01/01/2000" in note, note
+        assert not browser.find_elements(By.CSS_SELECTOR, 'section.tile[data-indicator="revenue"]')
+        every_field_is_labelled(browser, "dashboard as of")
+        accessible(browser, "dashboard as of a past date")
+
+        # The group view: the committee's value beside the other members', the total.
+        browser.get(f"{BASE}/dashboard/group/{GROUP}?period={PERIOD}")
+        row = browser.find_element(
+            By.CSS_SELECTOR, f'section[data-indicator="revenue"] tr[data-member="{COMMITTEE}"] td')
+        assert row.text == "28.000", row.text
+        total = browser.find_element(By.CSS_SELECTOR, 'section[data-indicator="revenue"] tr.total td').text
+        series = api(f"/api/v1/series?group={GROUP}&indicator=revenue&from={PERIOD}&to={PERIOD}")
+        assert series["points"][0]["value"] == "28000" and total.startswith("28.000"), (total, series)
+        every_field_is_labelled(browser, "group view")
+        accessible(browser, "group view")
+        shot(browser, "10-group")
 
         # Import a file through the preview (the page sends it with a script).
         sheet = os.path.abspath(os.path.join(SHOTS, "import.csv"))
@@ -127,10 +192,12 @@ def main():
             out.write(f'committee,indicator,period,value\n{COMMITTEE},workers,{PERIOD},"1.250"\n')
         browser.get(f"{BASE}/import")
         every_field_is_labelled(browser, "import")
+        accessible(browser, "import")
         browser.find_element(By.ID, "file").send_keys(sheet)
         browser.find_element(By.CSS_SELECTOR, "button.primary").click()
         confirm = WebDriverWait(browser, 15).until(
             expected_conditions.element_to_be_clickable((By.ID, "confirm")))
+        accessible(browser, "import preview")
         shot(browser, "08-import-preview")
         confirm.click()
         notice = WebDriverWait(browser, 15).until(
@@ -141,8 +208,28 @@ def main():
 
         browser.get(f"{BASE}/checks?period={PERIOD}")
         every_field_is_labelled(browser, "checks")
+        accessible(browser, "checks")
         shot(browser, "09-checks")
-        print("browser test passed; screenshots in", SHOTS)
+
+        browser.get(f"{BASE}/review")
+        every_field_is_labelled(browser, "review")
+        accessible(browser, "review")
+        browser.find_element(By.ID, "text").send_keys(
+            "Quý I năm 2030, tổng doanh thu của các doanh nghiệp đạt 1.234 tỷ đồng, tăng 5% so với cùng kỳ.")
+        submit(browser, "button.primary")
+        every_field_is_labelled(browser, "review proposals")
+        accessible(browser, "review proposals")
+        shot(browser, "11-review")
+
+        browser.get(f"{BASE}/dashboard/no-such-committee?period={PERIOD}")
+        accessible(browser, "a page not found")
+
+        with open(os.path.join(SHOTS, "axe.txt"), "w", encoding="utf-8") as out:
+            out.write("scanned: " + ", ".join(SCANNED) + "\n")
+            out.write("\n".join(VIOLATIONS) + "\n")
+        assert not VIOLATIONS, "axe-core found serious or critical violations:\n" + "\n".join(VIOLATIONS)
+        print(f"browser test passed; axe-core found no serious violation on {len(SCANNED)} pages; "
+              f"screenshots in {SHOTS}")
     except Exception:
         shot(browser, "failure")
         raise
