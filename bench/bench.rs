@@ -73,6 +73,10 @@ struct Args {
     /// databases (ALTER DATABASE … SET log_min_duration_statement) to the PostgreSQL server log.
     #[arg(long)]
     pg_log_min_duration_ms: Option<u64>,
+    /// GETs of each web app page (home, entry form, dashboard, group view,
+    /// history, checks) whose server time is measured.
+    #[arg(long, default_value_t = 300)]
+    page_requests: usize,
     /// Measure only this part: `import` stops after the import and its baseline.
     #[arg(long, value_enum)]
     only: Option<Only>,
@@ -2491,6 +2495,9 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
         }
         uncached.stop()?;
     }
+
+    // 5c. The web app's pages as a signed-in person (see `web_pages`).
+    ctx.rt.block_on(web_pages(ctx, &server, &db.url, report))?;
     let rps = |k: &str| by[k].iter().map(LoadResult::rps).collect::<Vec<_>>();
     let pct = |k: &str, p: f64| by[k].iter().map(|r| r.pct_ms(p)).collect::<Vec<_>>();
 
@@ -2717,6 +2724,205 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
     report.notes.push(format!(
         "VmHWM of the serving process was {hwm_idle:.1} MiB when it became ready, {hwm_serving:.1} MiB after {} load runs (one process served them all, so this is one sample).",
         runs * plan.len()
+    ));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The web app's pages: server time of each page for a signed-in person
+// ---------------------------------------------------------------------------
+
+/// A person signed in to the web app: the session cookie it sends back.
+struct WebSession {
+    client: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+/// `name=value` of every `Set-Cookie` of a response.
+fn cookies_of(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl WebSession {
+    /// Opens the sign-in form and posts it, as a browser does.
+    async fn sign_in(addr: SocketAddr, username: &str, password: &str) -> Result<WebSession> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let base = format!("http://{addr}");
+        let form = client.get(format!("{base}/sign-in")).send().await?;
+        let mut cookies = cookies_of(&form);
+        let html = form.text().await?;
+        let csrf = html
+            .split(r#"name="csrf" value=""#)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .ok_or_else(|| anyhow!("no CSRF token on the sign-in page"))?
+            .to_owned();
+        let answer = client
+            .post(format!("{base}/sign-in"))
+            .header("cookie", cookies.join("; "))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/"),
+            ])
+            .send()
+            .await?;
+        if answer.status().as_u16() != 303 {
+            bail!("signing in to the web app answered {}", answer.status());
+        }
+        cookies.extend(cookies_of(&answer));
+        Ok(WebSession {
+            client,
+            base,
+            cookie: cookies.join("; "),
+        })
+    }
+
+    /// GETs a page; its status, the time to its last byte and its size.
+    async fn get(&self, path: &str) -> Result<(u16, Duration, usize)> {
+        let t0 = Instant::now();
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .with_context(|| format!("GET {path}"))?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await?;
+        Ok((status, t0.elapsed(), body.len()))
+    }
+}
+
+/// The pages measured, each with URLs spread over committees, periods and
+/// figures (deterministic): what statisticians and analysts open.
+fn web_page_urls(data: &Dataset, per_page: usize, group: &str) -> Vec<(&'static str, Vec<String>)> {
+    let mut rng = Rng::new(0x7765_62); // "web"
+    let periods: Vec<String> = periods().iter().map(|p| p.code()).collect();
+    let quarters: Vec<&String> = periods.iter().filter(|p| p.contains("-Q")).collect();
+    let mut pick = |n: usize| (rng.next_u64() % n as u64) as usize;
+    let mut urls: Vec<(&'static str, Vec<String>)> = vec![
+        ("home", Vec::new()),
+        ("entry form", Vec::new()),
+        ("dashboard", Vec::new()),
+        ("group view", Vec::new()),
+        ("history", Vec::new()),
+        ("checks", Vec::new()),
+    ];
+    for _ in 0..per_page {
+        let committee = &data.committees[pick(data.committees.len())];
+        let quarter = quarters[pick(quarters.len())];
+        let period = &periods[pick(periods.len())];
+        let figure = 1 + pick(data.rows);
+        urls[0].1.push(format!("/?period={quarter}"));
+        urls[1].1.push(format!("/entry/{committee}/{quarter}"));
+        urls[2]
+            .1
+            .push(format!("/dashboard/{committee}?period={period}"));
+        urls[3]
+            .1
+            .push(format!("/dashboard/group/{group}?period={period}"));
+        urls[4].1.push(format!("/figures/{figure}/history"));
+        urls[5]
+            .1
+            .push(format!("/checks?committee={committee}&period={period}"));
+    }
+    urls
+}
+
+/// Signs in once (an admin person, who sees every committee: Home's largest
+/// page) and GETs each page's URLs one after another on one keep-alive
+/// connection, so the time is the server's (localhost adds ~0.1 ms). Adds a
+/// group of seven committees, as the seven northern provinces' group, which
+/// Home shows at a glance and the group view compares.
+async fn web_pages(ctx: &Ctx, server: &Server, db_url: &str, report: &mut Report) -> Result<()> {
+    const GROUP: &str = "bench-seven";
+    let password = "bench-web-password";
+    run(Command::new(&ctx.bin)
+        .args([
+            "user",
+            "create",
+            "--username",
+            "bench-web",
+            "--name",
+            "Bench",
+        ])
+        .args(["--role", "admin"])
+        .env("CHITIEU_PASSWORD", password)
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn"))?;
+    let api = Api::new(
+        server.addr,
+        create_token(&ctx.bin, db_url)?,
+        Duration::from_secs(60),
+    )?;
+    let step = (ctx.data.committees.len() / 7).max(1);
+    let members: Vec<&String> = ctx.data.committees.iter().step_by(step).take(7).collect();
+    api.post(
+        "/api/v1/groups",
+        json!({"code": GROUP, "name_vi": "Bảy đảng bộ", "name_en": "Seven committees", "members": members}),
+    )
+    .await?;
+    let session = WebSession::sign_in(server.addr, "bench-web", password).await?;
+    let per_page = ctx.args.page_requests.max(1);
+    for (page, urls) in web_page_urls(&ctx.data, per_page, GROUP) {
+        // One unrecorded request warms the connection and the statements.
+        session.get(&urls[0]).await?;
+        let mut times_us = Vec::with_capacity(urls.len());
+        let mut largest = 0;
+        for url in &urls {
+            let (status, took, bytes) = session.get(url).await?;
+            if status != 200 {
+                report
+                    .errors
+                    .push(format!("web page {page}: GET {url} answered {status}"));
+                continue;
+            }
+            times_us.push(took.as_micros().min(u32::MAX as u128) as u32);
+            largest = largest.max(bytes);
+        }
+        times_us.sort_unstable();
+        let p50 = percentile(&times_us, 50.0) as f64 / 1000.0;
+        let p99 = percentile(&times_us, 99.0) as f64 / 1000.0;
+        log(format!(
+            "web page {page}: {} requests, p50 {p50:.2} ms, p99 {p99:.2} ms, largest {largest} bytes",
+            times_us.len()
+        ));
+        report.measures.push(Measure::new(
+            format!("web page: {page}, 1 connection: p50"),
+            Fmt::Ms,
+            vec![p50],
+            Target::Below(50.0),
+        ));
+        report.measures.push(Measure::new(
+            format!("web page: {page}, 1 connection: p99"),
+            Fmt::Ms,
+            vec![p99],
+            Target::Below(50.0),
+        ));
+    }
+    report.notes.push(format!(
+        "Web pages: {per_page} GETs per page as one signed-in admin (who sees all {} committees), \
+         one keep-alive connection, spread over committees, periods and figures; `{}` etc. \
+         The group view compares a group of 7 committees.",
+        ctx.data.committees.len(),
+        web_page_urls(&ctx.data, 1, GROUP)
+            .iter()
+            .map(|(_, u)| u[0].as_str())
+            .collect::<Vec<_>>()
+            .join("`, `")
     ));
     Ok(())
 }

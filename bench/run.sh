@@ -14,7 +14,7 @@ small=()
 pass=()
 for arg in "$@"; do
     case "$arg" in
-        --small) small=(--observations 10000 --runs 1 --duration-secs 2) ;;
+        --small) small=(--observations 10000 --runs 1 --duration-secs 2 --page-requests 30) ;;
         --debug) profile=debug ;;
         *) pass+=("$arg") ;;
     esac
