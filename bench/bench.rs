@@ -2809,7 +2809,7 @@ impl WebSession {
 /// The pages measured, each with URLs spread over committees, periods and
 /// figures (deterministic): what statisticians and analysts open.
 fn web_page_urls(data: &Dataset, per_page: usize, group: &str) -> Vec<(&'static str, Vec<String>)> {
-    let mut rng = Rng::new(0x7765_62); // "web"
+    let mut rng = Rng::new(0x0077_6562); // "web"
     let periods: Vec<String> = periods().iter().map(|p| p.code()).collect();
     let quarters: Vec<&String> = periods.iter().filter(|p| p.contains("-Q")).collect();
     let mut pick = |n: usize| (rng.next_u64() % n as u64) as usize;
@@ -2916,13 +2916,14 @@ async fn web_pages(ctx: &Ctx, server: &Server, db_url: &str, report: &mut Report
     report.notes.push(format!(
         "Web pages: {per_page} GETs per page as one signed-in admin (who sees all {} committees), \
          one keep-alive connection, spread over committees, periods and figures; `{}` etc. \
-         The group view compares a group of 7 committees.",
+         The group view compares a group of {} committees.",
         ctx.data.committees.len(),
         web_page_urls(&ctx.data, 1, GROUP)
             .iter()
             .map(|(_, u)| u[0].as_str())
             .collect::<Vec<_>>()
-            .join("`, `")
+            .join("`, `"),
+        members.len()
     ));
     Ok(())
 }

@@ -496,7 +496,7 @@ pub struct Dashboard {
     responses(
         (status = 200, description = "The dashboard", body = Dashboard, headers(("ETag" = String, description = "Changes whenever any value shown changes"))),
         (status = 304, description = "Not modified since the ETag sent in If-None-Match"),
-        (status = 400, description = "Missing or malformed period", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Missing or malformed period, or a malformed as_of", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown committee", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is busy or unreachable, or too many expensive requests are running; retry after the Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json"),
