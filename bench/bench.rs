@@ -33,7 +33,8 @@ use serde_json::{json, Value};
 #[derive(Parser, Debug, Clone)]
 #[command(name = "bench")]
 struct Args {
-    /// Observations to generate: a multiple of 2000 (40 indicators × 50 periods per committee).
+    /// Observations to generate, rounded up to whole committees (40 indicators × 190 periods
+    /// = 7,600 per committee).
     #[arg(long, default_value_t = 1_000_000)]
     observations: usize,
     /// Runs of every measurement (median and min–max are reported).
@@ -77,6 +78,12 @@ struct Args {
     /// history, checks) whose server time is measured.
     #[arg(long, default_value_t = 300)]
     page_requests: usize,
+    /// Dashboard users of the open-loop load (connections).
+    #[arg(long, default_value_t = 200)]
+    dashboard_users: usize,
+    /// Requests per second the dashboard users send in all (open loop).
+    #[arg(long, default_value_t = 400.0)]
+    dashboard_rate: f64,
     /// Measure only this part: `import` stops after the import and its baseline.
     #[arg(long, value_enum)]
     only: Option<Only>,
@@ -97,11 +104,10 @@ const SEED: u64 = 0x6368_6974_6965_7521; // "chitieu!"
 const FIRST_YEAR: i32 = 2015;
 const LAST_YEAR: i32 = 2024;
 const YEARS: usize = (LAST_YEAR - FIRST_YEAR + 1) as usize;
-const QUARTERS: usize = YEARS * 4;
+const MONTHS: usize = YEARS * 12;
 /// Quarters are stored from this year on (halves and years for every year).
-const FIRST_QUARTER_YEAR: i32 = 2020;
 const INDICATORS: usize = 40;
-const PERIODS: usize = 50;
+const PERIODS: usize = 190;
 const PER_COMMITTEE: usize = INDICATORS * PERIODS;
 /// Seasonal shares of a flow's year, Q1..Q4.
 const SEASON: [f64; 4] = [0.22, 0.24, 0.25, 0.29];
@@ -688,6 +694,7 @@ enum Period {
     Year(i32),
     Half(i32, usize),
     Quarter(i32, usize),
+    Month(i32, usize),
 }
 
 impl Period {
@@ -696,21 +703,23 @@ impl Period {
             Period::Year(y) => format!("{y}"),
             Period::Half(y, h) => format!("{y}-S{h}"),
             Period::Quarter(y, q) => format!("{y}-Q{q}"),
+            Period::Month(y, m) => format!("{y}-M{m:02}"),
         }
     }
-    /// Quarter indexes (0 = 2015-Q1) the period covers.
-    fn quarters(self) -> std::ops::Range<usize> {
-        let y0 = |y: i32| (y - FIRST_YEAR) as usize * 4;
+    /// Month indexes (0 = 2015-M01) the period covers.
+    fn months(self) -> std::ops::Range<usize> {
+        let y0 = |y: i32| (y - FIRST_YEAR) as usize * 12;
         match self {
-            Period::Year(y) => y0(y)..y0(y) + 4,
-            Period::Half(y, h) => y0(y) + (h - 1) * 2..y0(y) + h * 2,
-            Period::Quarter(y, q) => y0(y) + q - 1..y0(y) + q,
+            Period::Year(y) => y0(y)..y0(y) + 12,
+            Period::Half(y, h) => y0(y) + (h - 1) * 6..y0(y) + h * 6,
+            Period::Quarter(y, q) => y0(y) + (q - 1) * 3..y0(y) + q * 3,
+            Period::Month(y, m) => y0(y) + m - 1..y0(y) + m,
         }
     }
 }
 
-/// The 50 periods of every committee × indicator: years and halves 2015–2024,
-/// quarters 2020–2024 (10 + 20 + 20).
+/// The 190 periods of every committee × indicator, 2015–2024: years (10),
+/// halves (20), quarters (40) and months (120).
 fn periods() -> Vec<Period> {
     let mut p = Vec::new();
     for y in FIRST_YEAR..=LAST_YEAR {
@@ -720,9 +729,14 @@ fn periods() -> Vec<Period> {
         p.push(Period::Half(y, 1));
         p.push(Period::Half(y, 2));
     }
-    for y in FIRST_QUARTER_YEAR..=LAST_YEAR {
+    for y in FIRST_YEAR..=LAST_YEAR {
         for q in 1..=4 {
             p.push(Period::Quarter(y, q));
+        }
+    }
+    for y in FIRST_YEAR..=LAST_YEAR {
+        for m in 1..=12 {
+            p.push(Period::Month(y, m));
         }
     }
     assert_eq!(p.len(), PERIODS);
@@ -733,30 +747,30 @@ fn pow10(d: u32) -> i64 {
     10i64.pow(d)
 }
 
-/// Quarterly values (in 10^-decimals units) of every indicator of committee `c`.
-fn committee_quarters(c: usize, inds: &[Ind]) -> Vec<[i64; QUARTERS]> {
+/// Monthly values (in 10^-decimals units) of every indicator of committee `c`.
+fn committee_months(c: usize, inds: &[Ind]) -> Vec<[i64; MONTHS]> {
     let mut r = Rng::new(0xC0_0000 + c as u64);
     // Skewed sizes: most committees are small, a few large.
     let u = r.unit();
     let size = 0.2 + 4.8 * u * u;
-    let mut out: Vec<[i64; QUARTERS]> = Vec::with_capacity(inds.len());
+    let mut out: Vec<[i64; MONTHS]> = Vec::with_capacity(inds.len());
     for (i, ind) in inds.iter().enumerate() {
         let mut r = Rng::new(((c as u64) << 16) ^ (i as u64 + 1) ^ 0xD000_0000);
         let unit = pow10(ind.decimals) as f64;
-        let mut q = [0i64; QUARTERS];
+        let mut m = [0i64; MONTHS];
         if ind.kind == Kind::Ratio {
-            out.push(q);
+            out.push(m);
             continue;
         }
         if let Some((parent, lo, hi)) = ind.derive {
             let p = inds.iter().position(|x| x.code == parent).unwrap();
             let share = r.range(lo, hi);
-            for t in 0..QUARTERS {
-                q[t] = ((out[p][t] as f64) * share * r.noise(0.02))
+            for t in 0..MONTHS {
+                m[t] = ((out[p][t] as f64) * share * r.noise(0.02))
                     .round()
                     .max(0.0) as i64;
             }
-            out.push(q);
+            out.push(m);
             continue;
         }
         let mut level = ind.base * size * r.range(0.7, 1.3);
@@ -766,31 +780,35 @@ fn committee_quarters(c: usize, inds: &[Ind]) -> Vec<[i64; QUARTERS]> {
                 for y in 0..YEARS {
                     let year = level * r.noise(0.04);
                     for (k, w) in SEASON.iter().enumerate() {
-                        q[y * 4 + k] = (year * w * r.noise(0.03) * unit).round().max(0.0) as i64;
+                        let quarter = year * w * r.noise(0.03);
+                        for j in 0..3 {
+                            m[y * 12 + k * 3 + j] =
+                                (quarter / 3.0 * r.noise(0.05) * unit).round().max(0.0) as i64;
+                        }
                     }
                     level *= 1.0 + growth;
                 }
             }
             Kind::Stock => {
-                for v in q.iter_mut() {
+                for v in m.iter_mut() {
                     *v = (level * r.noise(0.015) * unit).round().max(0.0) as i64;
-                    level *= 1.0 + growth / 4.0;
+                    level *= 1.0 + growth / 12.0;
                 }
             }
             Kind::Ratio => unreachable!(),
         }
-        out.push(q);
+        out.push(m);
     }
     out
 }
 
 /// The value of indicator `i` for a period, in 10^-decimals units: flows sum
-/// their quarters, stocks take the last, ratios are recomputed (2 decimals).
-fn period_value(i: usize, p: Period, inds: &[Ind], q: &[[i64; QUARTERS]]) -> i64 {
+/// their months, stocks take the last, ratios are recomputed (2 decimals).
+fn period_value(i: usize, p: Period, inds: &[Ind], q: &[[i64; MONTHS]]) -> i64 {
     let ind = &inds[i];
     match ind.kind {
-        Kind::Flow => p.quarters().map(|t| q[i][t]).sum(),
-        Kind::Stock => q[i][p.quarters().end - 1],
+        Kind::Flow => p.months().map(|t| q[i][t]).sum(),
+        Kind::Stock => q[i][p.months().end - 1],
         Kind::Ratio => {
             let (n, d) = ind.ratio.unwrap();
             let n = inds.iter().position(|x| x.code == n).unwrap();
@@ -837,33 +855,30 @@ struct Dataset {
     revenue_2024_total: String,
 }
 
-const PROVINCES: [(&str, &str, &str); 8] = [
-    ("hanoi", "Hà Nội", "Hanoi"),
-    ("hochiminh", "Thành phố Hồ Chí Minh", "Ho Chi Minh City"),
-    ("haiphong", "Hải Phòng", "Hai Phong"),
-    ("danang", "Đà Nẵng", "Da Nang"),
-    ("cantho", "Cần Thơ", "Can Tho"),
-    ("quangninh", "Quảng Ninh", "Quang Ninh"),
-    ("binhduong", "Bình Dương", "Binh Duong"),
-    ("nghean", "Nghệ An", "Nghe An"),
-];
+/// Vietnam's 63 provinces and centrally-run cities (before the 2025 merger).
+const PROVINCES: usize = 63;
 const ALL_GROUP: &str = "all-committees";
+
+/// `c0001` …: fixed width, so pgbench builds the same codes (`lpad`).
+fn committee_code(c: usize) -> String {
+    format!("c{c:04}")
+}
 
 fn generate(committees: usize, csv: &Path) -> Result<Dataset> {
     let inds = indicators();
     let periods = periods();
-    let codes: Vec<String> = (1..=committees).map(|c| format!("c{c:03}")).collect();
-    let mut groups: Vec<Group> = PROVINCES
-        .iter()
-        .map(|(code, vi, en)| Group {
-            code: format!("province-{code}"),
-            vi: format!("Các Đảng ủy Khối Doanh nghiệp {vi}"),
-            en: format!("Business bloc committees of {en}"),
+    let codes: Vec<String> = (1..=committees).map(committee_code).collect();
+    let mut groups: Vec<Group> = (1..=PROVINCES.min(committees))
+        .map(|p| Group {
+            code: format!("province-{p:02}"),
+            vi: format!("Các Đảng ủy khối doanh nghiệp của tỉnh số {p:02}"),
+            en: format!("Business bloc committees of province {p:02}"),
             members: Vec::new(),
         })
         .collect();
+    let provinces = groups.len();
     for (c, code) in codes.iter().enumerate() {
-        groups[c % PROVINCES.len()].members.push(code.clone());
+        groups[c % provinces].members.push(code.clone());
     }
     groups.push(Group {
         code: ALL_GROUP.into(),
@@ -884,7 +899,7 @@ fn generate(committees: usize, csv: &Path) -> Result<Dataset> {
     let mut c001 = (String::new(), String::new());
     let mut total_2024 = 0i64;
     for (c, code) in codes.iter().enumerate() {
-        let q = committee_quarters(c, &inds);
+        let q = committee_months(c, &inds);
         total_2024 += period_value(revenue, Period::Year(2024), &inds, &q);
         for (i, ind) in inds.iter().enumerate() {
             for (p, pc) in periods.iter().zip(&pcodes) {
@@ -1541,8 +1556,12 @@ struct LoadResult {
     statuses: BTreeMap<u16, u64>,
     first_error: Option<String>,
     secs: f64,
-    /// Latency of every 200 response in the window, sorted, microseconds.
+    /// Latency of every 200 response in the window, sorted, microseconds
+    /// (open loop: from the scheduled send time).
     latencies_us: Vec<u32>,
+    /// Answers the server marked `x-chitieu-cache: hit` / `miss`.
+    cache_hits: u64,
+    cache_misses: u64,
 }
 
 impl LoadResult {
@@ -1554,6 +1573,11 @@ impl LoadResult {
     }
     fn errors(&self) -> u64 {
         self.non_200 + self.io_errors
+    }
+    /// Share of answers served from the answer cache, when the server says.
+    fn hit_rate(&self) -> Option<f64> {
+        let all = self.cache_hits + self.cache_misses;
+        (all > 0).then(|| self.cache_hits as f64 / all as f64)
     }
 }
 
@@ -1569,6 +1593,8 @@ struct Response {
     status: u16,
     close: bool,
     body: Vec<u8>,
+    /// `x-chitieu-cache`: hit (true) or miss (false), if the header is there.
+    cache: Option<bool>,
 }
 
 async fn fill(
@@ -1616,6 +1642,7 @@ async fn read_response(
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| bad("no status line"))?;
     let (mut length, mut chunked, mut close) = (None::<usize>, false, false);
+    let mut cache = None;
     for line in lines {
         if let Some((k, v)) = line.split_once(':') {
             let v = v.trim();
@@ -1625,6 +1652,8 @@ async fn read_response(
                 chunked = v.to_ascii_lowercase().contains("chunked");
             } else if k.eq_ignore_ascii_case("connection") {
                 close = v.eq_ignore_ascii_case("close");
+            } else if k.eq_ignore_ascii_case("x-chitieu-cache") {
+                cache = Some(v.eq_ignore_ascii_case("hit"));
             }
         }
     }
@@ -1670,7 +1699,154 @@ async fn read_response(
         status,
         close,
         body,
+        cache,
     })
+}
+
+/// How a load draws its keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Spread {
+    /// Every key equally likely.
+    Uniform,
+    /// Zipf with exponent [`ZIPF_S`] over ranks, the ranks shuffled over the
+    /// keys so that the hot keys are spread over committees and periods.
+    Zipf,
+}
+
+/// The Zipf exponent, the same in pgbench's `random_zipfian` (which needs s > 1).
+const ZIPF_S: f64 = 1.1;
+
+impl Spread {
+    fn name(self) -> &'static str {
+        match self {
+            Spread::Uniform => "uniform",
+            Spread::Zipf => "Zipf s=1.1",
+        }
+    }
+}
+
+/// A family of requests, numbered `0..count`, with the path of each.
+struct Keys {
+    what: String,
+    count: usize,
+    path: Box<dyn Fn(usize) -> String + Send + Sync>,
+    zipf: std::sync::OnceLock<Arc<Zipf>>,
+}
+
+/// The cumulative Zipf distribution over ranks and the rank → key shuffle.
+struct Zipf {
+    cdf: Vec<f64>,
+    key_of_rank: Vec<u32>,
+}
+
+impl Keys {
+    fn new(
+        what: impl Into<String>,
+        count: usize,
+        path: impl Fn(usize) -> String + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        assert!(count > 0 && count < u32::MAX as usize);
+        Arc::new(Keys {
+            what: what.into(),
+            count,
+            path: Box::new(path),
+            zipf: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn zipf(&self) -> Arc<Zipf> {
+        self.zipf
+            .get_or_init(|| {
+                let mut cdf = Vec::with_capacity(self.count);
+                let mut sum = 0.0;
+                for rank in 1..=self.count {
+                    sum += (rank as f64).powf(-ZIPF_S);
+                    cdf.push(sum);
+                }
+                for c in &mut cdf {
+                    *c /= sum;
+                }
+                let mut key_of_rank: Vec<u32> = (0..self.count as u32).collect();
+                let mut r = Rng::new(0x21FF);
+                for i in (1..key_of_rank.len()).rev() {
+                    let j = (r.next_u64() % (i as u64 + 1)) as usize;
+                    key_of_rank.swap(i, j);
+                }
+                Arc::new(Zipf { cdf, key_of_rank })
+            })
+            .clone()
+    }
+}
+
+/// Draws key numbers for one connection.
+struct Sampler {
+    count: usize,
+    zipf: Option<Arc<Zipf>>,
+    rng: Rng,
+}
+
+impl Sampler {
+    fn draw(&mut self) -> usize {
+        match &self.zipf {
+            None => (self.rng.next_u64() % self.count as u64) as usize,
+            Some(z) => {
+                let u = self.rng.unit();
+                let rank = z.cdf.partition_point(|c| *c < u).min(self.count - 1);
+                z.key_of_rank[rank] as usize
+            }
+        }
+    }
+}
+
+/// One HTTP load: which requests, how they are spread, how many connections,
+/// and whether requests arrive at a fixed rate (open loop) or as fast as the
+/// answers come back (closed loop).
+#[derive(Clone)]
+struct LoadSpec {
+    keys: Arc<Keys>,
+    spread: Spread,
+    conns: usize,
+    /// Open loop: requests per second in all, spread evenly over the
+    /// connections (each connection sends on its own fixed schedule, as wrk2
+    /// does); latency counts from the scheduled send time, so a slow answer
+    /// delays the measurement of the requests queued behind it
+    /// (no coordinated omission).
+    rate: Option<f64>,
+}
+
+impl LoadSpec {
+    fn closed(keys: &Arc<Keys>, spread: Spread, conns: usize) -> Self {
+        LoadSpec {
+            keys: keys.clone(),
+            spread,
+            conns,
+            rate: None,
+        }
+    }
+    fn open(keys: &Arc<Keys>, spread: Spread, conns: usize, rate: f64) -> Self {
+        LoadSpec {
+            rate: Some(rate),
+            ..LoadSpec::closed(keys, spread, conns)
+        }
+    }
+    fn label(&self) -> String {
+        match self.rate {
+            None => format!(
+                "{} ({} keys, {}), closed loop ×{}",
+                self.keys.what,
+                self.keys.count,
+                self.spread.name(),
+                self.conns
+            ),
+            Some(r) => format!(
+                "{} ({} keys, {}), open loop {r:.0} req/s over {} connections",
+                self.keys.what,
+                self.keys.count,
+                self.spread.name(),
+                self.conns
+            ),
+        }
+    }
 }
 
 struct ConnStats {
@@ -1678,26 +1854,50 @@ struct ConnStats {
     statuses: BTreeMap<u16, u64>,
     io_errors: u64,
     first_error: Option<String>,
+    cache_hits: u64,
+    cache_misses: u64,
+    sent: u64,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn connection(
     addr: SocketAddr,
-    request: Arc<Vec<u8>>,
+    keys: Arc<Keys>,
+    mut sampler: Sampler,
+    schedule: Option<(Duration, Duration)>,
+    start: tokio::time::Instant,
     record_from: tokio::time::Instant,
     end: tokio::time::Instant,
 ) -> ConnStats {
     use tokio::io::AsyncWriteExt;
     let hard_end = end + Duration::from_secs(10);
     let mut st = ConnStats {
-        latencies: Vec::with_capacity(1 << 16),
+        latencies: Vec::with_capacity(1 << 14),
         statuses: BTreeMap::new(),
         io_errors: 0,
         first_error: None,
+        cache_hits: 0,
+        cache_misses: 0,
+        sent: 0,
     };
     let mut buf = Vec::with_capacity(1 << 16);
     let mut scratch = vec![0u8; 1 << 16];
+    let mut request = Vec::with_capacity(512);
     let mut stream: Option<tokio::net::TcpStream> = None;
-    while tokio::time::Instant::now() < end {
+    let mut n: u32 = 0;
+    loop {
+        // When this request is due: now (closed loop) or on the schedule.
+        let due = match schedule {
+            None => tokio::time::Instant::now(),
+            Some((offset, every)) => start + offset + every * n,
+        };
+        n += 1;
+        if due >= end {
+            break;
+        }
+        if schedule.is_some() {
+            tokio::time::sleep_until(due).await;
+        }
         if stream.is_none() {
             match tokio::time::timeout_at(hard_end, tokio::net::TcpStream::connect(addr)).await {
                 Ok(Ok(s)) => {
@@ -1718,8 +1918,15 @@ async fn connection(
                 }
             }
         }
+        let key = sampler.draw();
+        request.clear();
+        let _ = write!(
+            request,
+            "GET {} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n\r\n",
+            (keys.path)(key)
+        );
         let s = stream.as_mut().unwrap();
-        let t0 = tokio::time::Instant::now();
+        st.sent += 1;
         let outcome = tokio::time::timeout_at(hard_end, async {
             s.write_all(&request).await?;
             read_response(s, &mut buf, &mut scratch).await
@@ -1728,17 +1935,23 @@ async fn connection(
         let done = tokio::time::Instant::now();
         match outcome {
             Ok(Ok(resp)) => {
-                if t0 >= record_from && done <= end {
+                if due >= record_from && done <= end + Duration::from_secs(5) {
                     *st.statuses.entry(resp.status).or_default() += 1;
+                    match resp.cache {
+                        Some(true) => st.cache_hits += 1,
+                        Some(false) => st.cache_misses += 1,
+                        None => {}
+                    }
                     if resp.status == 200 {
                         st.latencies
-                            .push(u32::try_from((done - t0).as_micros()).unwrap_or(u32::MAX));
+                            .push(u32::try_from((done - due).as_micros()).unwrap_or(u32::MAX));
                     }
                 }
                 if resp.status != 200 && st.first_error.is_none() {
                     st.first_error = Some(format!(
-                        "HTTP {}: {}",
+                        "HTTP {} for {}: {}",
                         resp.status,
+                        (keys.path)(key),
                         String::from_utf8_lossy(&resp.body)
                             .chars()
                             .take(600)
@@ -1765,19 +1978,10 @@ async fn connection(
     st
 }
 
-/// Hammers GET `path` from `conns` keep-alive connections on one thread for
-/// `warmup` (unrecorded) + `secs`.
-fn load(
-    addr: SocketAddr,
-    path: &str,
-    conns: usize,
-    warmup: Duration,
-    secs: Duration,
-) -> Result<LoadResult> {
-    let request = Arc::new(
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n\r\n")
-            .into_bytes(),
-    );
+/// Runs one load for `warmup` (unrecorded) + `secs` on one client thread.
+fn load(addr: SocketAddr, spec: &LoadSpec, warmup: Duration, secs: Duration) -> Result<LoadResult> {
+    let spec = spec.clone();
+    let zipf = (spec.spread == Spread::Zipf).then(|| spec.keys.zipf());
     let handle = std::thread::spawn(move || -> Result<LoadResult> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -1786,8 +1990,31 @@ fn load(
             let start = tokio::time::Instant::now();
             let record_from = start + warmup;
             let end = record_from + secs;
+            let conns = spec.conns.max(1);
             let tasks: Vec<_> = (0..conns)
-                .map(|_| tokio::spawn(connection(addr, request.clone(), record_from, end)))
+                .map(|j| {
+                    // Open loop: connection j sends at j/rate, (j+K)/rate, …
+                    let schedule = spec.rate.map(|rate| {
+                        (
+                            Duration::from_secs_f64(j as f64 / rate),
+                            Duration::from_secs_f64(conns as f64 / rate),
+                        )
+                    });
+                    let sampler = Sampler {
+                        count: spec.keys.count,
+                        zipf: zipf.clone(),
+                        rng: Rng::new(0xB0_0000 + j as u64),
+                    };
+                    tokio::spawn(connection(
+                        addr,
+                        spec.keys.clone(),
+                        sampler,
+                        schedule,
+                        start,
+                        record_from,
+                        end,
+                    ))
+                })
                 .collect();
             let mut result = LoadResult {
                 secs: secs.as_secs_f64(),
@@ -1800,6 +2027,8 @@ fn load(
                     *result.statuses.entry(k).or_default() += v;
                 }
                 result.io_errors += st.io_errors;
+                result.cache_hits += st.cache_hits;
+                result.cache_misses += st.cache_misses;
                 if result.first_error.is_none() {
                     result.first_error = st.first_error;
                 }
@@ -2207,7 +2436,7 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
         }
         Backend::Sqlite => {
             baseline_label =
-                "`sqlite3 .import` into `observations` (same indexes, key and foreign keys) in one transaction"
+                "`sqlite3`: `.import` into a plain table, then one `INSERT … SELECT` into `observations` (same indexes, key and foreign keys), one transaction"
                     .to_string();
             // A freshly migrated file with the API database's reference data,
             // copied once; each run loads a fresh copy of it.
@@ -2237,24 +2466,20 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
             for r in 1..=import_runs {
                 let copy = Db::create(backend, args, &ctx.work, &format!("copy{r}"))?;
                 fs::copy(template.file.as_ref().unwrap(), copy.file.as_ref().unwrap())?;
-                // `.import` binds every column of its target and reads an empty
-                // field as '', not NULL; this view takes the 13 columns and its
-                // trigger writes them to `observations`, whose other columns
-                // get NULL as they do through the API.
-                let view_columns: Vec<String> = BASELINE_COLUMNS
-                    .split(", ")
-                    .map(|c| format!("NEW.{c}"))
-                    .collect();
-                // The pragmas are the server's own (src/db/connection.rs).
+                // The fastest way the sqlite3 shell loads these rows: `.import`
+                // into a plain table of the 13 columns (no trigger, no index),
+                // then one `INSERT … SELECT` into `observations`, whose other
+                // columns get NULL as they do through the API; one transaction,
+                // the server's own pragmas (src/db/connection.rs).
                 let script = format!(
                     ".bail on\n\
                      PRAGMA foreign_keys = ON;\n\
                      PRAGMA synchronous = NORMAL;\n\
-                     CREATE TEMP VIEW bench_load AS SELECT {BASELINE_COLUMNS} FROM observations;\n\
-                     CREATE TEMP TRIGGER bench_load_insert INSTEAD OF INSERT ON bench_load BEGIN \
-                     INSERT INTO observations ({BASELINE_COLUMNS}) VALUES ({}); END;\n\
-                     BEGIN;\n.import --csv --skip 1 '{}' bench_load\nCOMMIT;\n",
-                    view_columns.join(", "),
+                     BEGIN;\n\
+                     CREATE TEMP TABLE bench_load ({BASELINE_COLUMNS});\n\
+                     .import --csv --skip 1 '{}' bench_load\n\
+                     INSERT INTO observations ({BASELINE_COLUMNS}) SELECT {BASELINE_COLUMNS} FROM bench_load;\n\
+                     COMMIT;\n",
                     baseline_csv.display()
                 );
                 let t = Instant::now();
@@ -2319,7 +2544,12 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
             Server::stop(s)?;
         }
         let logp = ctx.work.join(format!("server-{tag}-serve{r}.log"));
-        let (s, took) = Server::start(&ctx.bin, &db.url, &logp)?;
+        let (s, took) = Server::start_with(
+            &ctx.bin,
+            &db.url,
+            &logp,
+            &[("CHITIEU_ANSWER_CACHE_MIB", "0")],
+        )?;
         log(format!(
             "{}: start to ready {r}: {:.0} ms",
             backend.name(),
@@ -2332,8 +2562,9 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
     let hwm_idle = server.hwm_kib()? as f64 / 1024.0;
 
     // 4. Sanity checks of the URLs under load: 200s with the expected content.
-    let yoy = "/api/v1/comparisons/yoy?committee=c001&indicator=revenue&period=2024-Q4".to_string();
-    let dash = "/api/v1/committees/c001/dashboard?period=2024".to_string();
+    let c1 = committee_code(1);
+    let yoy = format!("/api/v1/comparisons/yoy?committee={c1}&indicator=revenue&period=2024-Q4");
+    let dash = format!("/api/v1/committees/{c1}/dashboard?period=2024");
     let total = format!("/api/v1/series?group={ALL_GROUP}&indicator=revenue&from=2024&to=2024");
     let api = Api::new(server.addr, String::new(), Duration::from_secs(60))?;
     let v = ctx.rt.block_on(api.get(&yoy))?;
@@ -2381,54 +2612,62 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
         ));
     }
 
-    // 5. HTTP loads, interleaved run by run.
-    let conns = args.connections;
+    // 5. HTTP loads over keys drawn from the data set, interleaved run by run,
+    //    on a server with the answer cache off (the computation itself).
+    let plan = load_plan(&ctx.data, args);
     let dur = Duration::from_secs(args.duration_secs);
     let warm = Duration::from_secs(args.warmup_secs);
-    let plan: Vec<(&str, String, usize)> = vec![
-        ("healthz", "/healthz".into(), conns),
-        ("yoy", yoy.clone(), conns),
-        ("dash1", dash.clone(), 1),
-        ("dashN", dash.clone(), conns),
-        ("total1", total.clone(), 1),
-        ("totalN", total.clone(), conns),
-    ];
-    let mut by: BTreeMap<&str, Vec<LoadResult>> = BTreeMap::new();
-    for r in 1..=runs {
-        for (key, url, c) in &plan {
-            let cpu0 = Cpu::now(server.pid);
-            let res = load(server.addr, url, *c, warm, dur)?;
-            let cpu = Cpu::now(server.pid).since(cpu0);
-            log(format!(
-                "{}: load {r}/{runs} {url} ×{c}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, non-200 {}, I/O errors {}",
-                backend.name(),
-                res.rps(),
-                res.pct_ms(50.0),
-                res.pct_ms(99.0),
-                res.non_200,
-                res.io_errors
-            ));
-            if res.errors() > 0 || res.requests == 0 {
-                report.errors.push(format!(
-                    "load run {r} of `{url}` ×{c}: {} requests, {} non-200 ({:?}), {} I/O errors; first: {}",
-                    res.requests,
+    let mut by: BTreeMap<&'static str, Vec<LoadResult>> = BTreeMap::new();
+    let run_plan = |server: &Server,
+                    what: &str,
+                    plan: &[(&'static str, LoadSpec)],
+                    by: &mut BTreeMap<&'static str, Vec<LoadResult>>,
+                    report: &mut Report|
+     -> Result<()> {
+        for r in 1..=runs {
+            for (key, spec) in plan {
+                let cpu0 = Cpu::now(server.pid);
+                let res = load(server.addr, spec, warm, dur)?;
+                let cpu = Cpu::now(server.pid).since(cpu0);
+                let label = format!("{}{what}", spec.label());
+                log(format!(
+                    "{}: load {r}/{runs} {label}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, non-200 {}, I/O errors {}{}",
+                    backend.name(),
+                    res.rps(),
+                    res.pct_ms(50.0),
+                    res.pct_ms(99.0),
                     res.non_200,
-                    res.statuses,
                     res.io_errors,
-                    res.first_error.clone().unwrap_or_default()
+                    res.hit_rate()
+                        .map(|h| format!(", cache hits {:.1} %", h * 100.0))
+                        .unwrap_or_default()
                 ));
+                if res.errors() > 0 || res.requests == 0 {
+                    report.errors.push(format!(
+                        "load run {r} of {label}: {} requests, {} non-200 ({:?}), {} I/O errors; first: {}",
+                        res.requests,
+                        res.non_200,
+                        res.statuses,
+                        res.io_errors,
+                        res.first_error.clone().unwrap_or_default()
+                    ));
+                }
+                let hwm = server.hwm_kib()? as f64 / 1024.0;
+                report
+                    .loads
+                    .push((label, spec.conns, res.clone(), cpu, hwm));
+                by.entry(key).or_default().push(res);
             }
-            let hwm = server.hwm_kib()? as f64 / 1024.0;
-            report.loads.push((url.clone(), *c, res.clone(), cpu, hwm));
-            by.entry(key).or_default().push(res);
         }
-    }
+        Ok(())
+    };
+    run_plan(&server, "", &plan.main, &mut by, report)?;
     let hwm_serving = server.hwm_kib()? as f64 / 1024.0;
 
     // 5a. The whole data set as one CSV export, streamed: its rate, and the
     // memory it costs (the serving figure above is taken before it).
     let mut export_rate = Vec::new();
-    let exporter = Api::new(server.addr, String::new(), Duration::from_secs(600))?;
+    let exporter = Api::new(server.addr, String::new(), Duration::from_secs(3600))?;
     for r in 1..=runs {
         let (took, lines, bytes) = ctx
             .rt
@@ -2451,92 +2690,69 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
     }
     let hwm_export = server.hwm_kib()? as f64 / 1024.0;
 
-    // 5b. The server answers repeated comparisons and dashboards from memory
-    // while nothing was committed (SQLite's `PRAGMA data_version`, PostgreSQL's
-    // snapshot), so the loads above mostly measure that cache. The same loads
-    // with it off measure the computation.
+    // 5c. The web app's pages as a signed-in person (see `web_pages`).
+    ctx.rt.block_on(web_pages(ctx, &server, &db.url, report))?;
+    server.stop()?;
+
+    // 5b. The same reads with the answer cache on (8 MiB), to see whether it
+    //     earns its place on keys spread over the data, and how often it hits.
     {
-        let logp = ctx.work.join(format!("server-{tag}-uncached.log"));
-        let (uncached, _) = Server::start_with(
+        let logp = ctx.work.join(format!("server-{tag}-cached.log"));
+        let (cached, _) = Server::start_with(
             &ctx.bin,
             &db.url,
             &logp,
-            &[("CHITIEU_ANSWER_CACHE_MIB", "0")],
+            &[("CHITIEU_ANSWER_CACHE_MIB", "8")],
         )?;
-        for r in 1..=runs {
-            for (key, url, c) in [("yoy_nocache", &yoy, conns), ("dash1_nocache", &dash, 1)] {
-                let cpu0 = Cpu::now(uncached.pid);
-                let res = load(uncached.addr, url, c, warm, dur)?;
-                let cpu = Cpu::now(uncached.pid).since(cpu0);
-                log(format!(
-                    "{}, answer cache off: load {r}/{runs} {url} ×{c}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, non-200 {}",
-                    backend.name(),
-                    res.rps(),
-                    res.pct_ms(50.0),
-                    res.pct_ms(99.0),
-                    res.non_200,
-                ));
-                if res.errors() > 0 || res.requests == 0 {
-                    report.errors.push(format!(
-                        "load run {r} of `{url}` ×{c} (answer cache off): {} requests, {} non-200, {} I/O errors",
-                        res.requests, res.non_200, res.io_errors
-                    ));
-                }
-                let hwm = uncached.hwm_kib()? as f64 / 1024.0;
-                report.loads.push((
-                    format!("{url} (answer cache off)"),
-                    c,
-                    res.clone(),
-                    cpu,
-                    hwm,
-                ));
-                by.entry(key).or_default().push(res);
-            }
-        }
-        uncached.stop()?;
+        run_plan(
+            &cached,
+            ", answer cache 8 MiB",
+            &plan.cached,
+            &mut by,
+            report,
+        )?;
+        cached.stop()?;
     }
 
-    // 5c. The web app's pages as a signed-in person (see `web_pages`).
-    ctx.rt.block_on(web_pages(ctx, &server, &db.url, report))?;
     let rps = |k: &str| by[k].iter().map(LoadResult::rps).collect::<Vec<_>>();
     let pct = |k: &str, p: f64| by[k].iter().map(|r| r.pct_ms(p)).collect::<Vec<_>>();
+    let hits = |k: &str| {
+        by[k]
+            .iter()
+            .map(|r| r.hit_rate().unwrap_or(0.0) * 100.0)
+            .collect::<Vec<_>>()
+    };
 
     // 6. pgbench: the YoY request's one statement (`pair_by_codes` in
-    // src/db/observations.rs), prepared as the server prepares it, same
-    // concurrency, one thread.
-    let mut pgbench_tps = Vec::new();
+    //    src/db/observations.rs), prepared as the server prepares it, with the
+    //    same keys drawn the same way, same client count, one thread.
+    let mut pgbench_tps: BTreeMap<Spread, Vec<f64>> = BTreeMap::new();
     if backend == Backend::Postgres {
-        let statement = "SELECT observations.*, indicators.* FROM observations \
-            INNER JOIN committees ON committees.id = observations.committee_id \
-            INNER JOIN indicators ON indicators.id = observations.indicator_id \
-            WHERE committees.code = 'c001' AND indicators.code = 'revenue' \
-            AND (observations.period_code = '2024-Q4' OR observations.period_code = '2023-Q4') \
-            AND observations.breakdown = '' AND observations.deleted_at IS NULL;\n";
-        let script = ctx.work.join("yoy.sql");
-        fs::write(&script, statement)?;
-        for r in 1..=runs {
-            {
-                let (file, out) = (&script, &mut pgbench_tps);
+        for spread in [Spread::Uniform, Spread::Zipf] {
+            let script = ctx
+                .work
+                .join(format!("yoy-{}.sql", spread.name().replace(' ', "-")));
+            fs::write(&script, pgbench_yoy_script(&ctx.data, spread))?;
+            for r in 1..=runs {
                 let text = run(Command::new("pgbench")
                     .args([
                         "-n",
                         "-M",
                         "prepared",
                         "-c",
-                        &conns.to_string(),
+                        &args.connections.to_string(),
                         "-j",
                         "1",
                         "-T",
                         &args.duration_secs.to_string(),
                         "-f",
                     ])
-                    .arg(file)
+                    .arg(&script)
                     .arg(&db.url))?;
                 let tps = text
                     .lines()
                     .find(|l| l.trim_start().starts_with("tps ="))
-                    .and_then(|l| l.split('=').nth(1))
-                    .and_then(|v| v.split_whitespace().next())
+                    .and_then(|l| l.split_whitespace().nth(2))
                     .and_then(|v| v.parse::<f64>().ok())
                     .ok_or_else(|| anyhow!("no tps line in pgbench output:\n{text}"))?;
                 let failed = text
@@ -2549,51 +2765,76 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
                 if failed > 0 {
                     report.errors.push(format!(
                         "pgbench run {r} ({}): {failed} failed transactions",
-                        file.display()
+                        spread.name()
                     ));
                 }
                 log(format!(
-                    "PostgreSQL: pgbench {r}/{runs} {}: {tps:.0} tps",
-                    file.file_name().unwrap().to_string_lossy()
+                    "PostgreSQL: pgbench {r}/{runs} YoY statement, {} keys: {tps:.0} tps",
+                    spread.name()
                 ));
-                out.push(tps);
+                pgbench_tps.entry(spread).or_default().push(tps);
             }
         }
     }
-    server.stop()?;
     drop(db);
 
     // 7. The table.
-    let mut yoy_m = Measure::new(
-        format!("YoY comparison, HTTP, 1 thread × {conns} connections (req/s)"),
-        Fmt::Rate,
-        rps("yoy"),
-        Target::RatioAtLeast(if backend == Backend::Sqlite { 0.5 } else { 0.7 }),
-    );
-    yoy_m = match backend {
-        Backend::Sqlite => yoy_m.against(
-            "GET /healthz, same load (framework ceiling)",
-            rps("healthz"),
-        ),
-        Backend::Postgres => yoy_m.against(
-            format!("pgbench -M prepared -c {conns} -j 1, the request's one statement"),
-            pgbench_tps.clone(),
-        ),
-    };
-    report.measures.push(yoy_m);
-    match backend {
-        Backend::Sqlite => {}
-        Backend::Postgres => {
-            report.measures.push(
-                Measure::new(
-                    "YoY comparison (req/s), against the framework ceiling",
-                    Fmt::Rate,
-                    rps("yoy"),
-                    Target::Info,
-                )
-                .against("GET /healthz, same load", rps("healthz")),
-            );
-        }
+    let conns = args.connections;
+    for (spread, key) in [(Spread::Uniform, "yoy_u"), (Spread::Zipf, "yoy_z")] {
+        let m = Measure::new(
+            format!(
+                "YoY over HTTP, {} keys, closed loop ×{conns}, answer cache off (req/s)",
+                spread.name()
+            ),
+            Fmt::Rate,
+            rps(key),
+            match backend {
+                Backend::Postgres => Target::RatioAtLeast(0.5),
+                Backend::Sqlite => Target::Info,
+            },
+        );
+        report.measures.push(match backend {
+            Backend::Postgres => m.against(
+                format!(
+                    "pgbench -M prepared -c {conns} -j 1: the request's statement, same keys ({})",
+                    spread.name()
+                ),
+                pgbench_tps.get(&spread).cloned().unwrap_or_default(),
+            ),
+            Backend::Sqlite => m.against(
+                "GET /healthz, same load (framework ceiling)",
+                rps("healthz"),
+            ),
+        });
+        report.measures.push(Measure::new(
+            format!("YoY, {} keys ×{conns}: p99 (closed loop)", spread.name()),
+            Fmt::Ms,
+            pct(key, 99.0),
+            Target::Info,
+        ));
+    }
+    for (spread, off, on) in [
+        (Spread::Uniform, "yoy_u", "yoy_u_cache"),
+        (Spread::Zipf, "yoy_z", "yoy_z_cache"),
+    ] {
+        report.measures.push(
+            Measure::new(
+                format!(
+                    "YoY, {} keys ×{conns}, answer cache 8 MiB (req/s), against cache off",
+                    spread.name()
+                ),
+                Fmt::Rate,
+                rps(on),
+                Target::RatioAtLeast(1.0),
+            )
+            .against("same load, answer cache off", rps(off)),
+        );
+        report.measures.push(Measure::new(
+            format!("answer cache hit rate, YoY {} keys (%)", spread.name()),
+            Fmt::Rate,
+            hits(on),
+            Target::Info,
+        ));
     }
     report.measures.push(Measure::new(
         format!("GET /healthz ×{conns} (req/s)"),
@@ -2602,91 +2843,86 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
         Target::Info,
     ));
     report.measures.push(Measure::new(
-        format!("YoY ×{conns}: p50"),
-        Fmt::Ms,
-        pct("yoy", 50.0),
-        Target::Info,
-    ));
-    report.measures.push(Measure::new(
-        format!("YoY ×{conns}: p99"),
-        Fmt::Ms,
-        pct("yoy", 99.0),
-        Target::Info,
-    ));
-    report.measures.push(Measure::new(
-        "dashboard (40 indicators, YoY, targets), 1 connection: p50",
+        "dashboard (40 indicators, YoY, targets), 1 connection, uniform keys: p50",
         Fmt::Ms,
         pct("dash1", 50.0),
         Target::Info,
     ));
+    for (spread, key) in [
+        (Spread::Uniform, "dash_open_u"),
+        (Spread::Zipf, "dash_open_z"),
+    ] {
+        report.measures.push(Measure::new(
+            format!(
+                "dashboard, {} users, open loop {:.0} req/s, {} keys: p50",
+                args.dashboard_users,
+                args.dashboard_rate,
+                spread.name()
+            ),
+            Fmt::Ms,
+            pct(key, 50.0),
+            Target::Info,
+        ));
+        report.measures.push(Measure::new(
+            format!(
+                "dashboard, {} users, open loop {:.0} req/s, {} keys: p99",
+                args.dashboard_users,
+                args.dashboard_rate,
+                spread.name()
+            ),
+            Fmt::Ms,
+            pct(key, 99.0),
+            Target::Below(20.0),
+        ));
+    }
     report.measures.push(Measure::new(
-        "dashboard, 1 connection, answer cache on: p99",
+        format!(
+            "dashboard, open loop, Zipf keys, answer cache 8 MiB: p99 (hit rate {:.0} %)",
+            median(&hits("dash_open_z_cache"))
+        ),
         Fmt::Ms,
-        pct("dash1", 99.0),
-        Target::Info,
-    ));
-    report.measures.push(Measure::new(
-        "dashboard, 1 connection, answer cache off: p50",
-        Fmt::Ms,
-        pct("dash1_nocache", 50.0),
-        Target::Info,
-    ));
-    report.measures.push(Measure::new(
-        "dashboard, 1 connection, answer cache off: p99",
-        Fmt::Ms,
-        pct("dash1_nocache", 99.0),
-        Target::Below(10.0),
-    ));
-    let yoy_uncached = Measure::new(
-        format!("YoY ×{conns}, answer cache off (req/s)"),
-        Fmt::Rate,
-        rps("yoy_nocache"),
-        Target::Info,
-    );
-    report.measures.push(match backend {
-        Backend::Sqlite => yoy_uncached.against("GET /healthz, same load", rps("healthz")),
-        Backend::Postgres => {
-            yoy_uncached.against("pgbench, the request's one statement", pgbench_tps.clone())
-        }
-    });
-    report.measures.push(Measure::new(
-        format!("dashboard ×{conns}: req/s"),
-        Fmt::Rate,
-        rps("dashN"),
-        Target::Info,
-    ));
-    report.measures.push(Measure::new(
-        format!("dashboard ×{conns}: p99 (includes queueing)"),
-        Fmt::Ms,
-        pct("dashN", 99.0),
+        pct("dash_open_z_cache", 99.0),
         Target::Info,
     ));
     report.measures.push(Measure::new(
         format!(
-            "group total over {} committees, 1 connection: p50",
+            "group total over all {} committees, 1 connection, uniform keys: p50",
             ctx.data.committees.len()
         ),
         Fmt::Ms,
         pct("total1", 50.0),
         Target::Info,
     ));
+    for (spread, key) in [(Spread::Uniform, "total_u"), (Spread::Zipf, "total_z")] {
+        report.measures.push(Measure::new(
+            format!(
+                "group total over all committees, {} keys, closed loop ×{conns}: p99",
+                spread.name()
+            ),
+            Fmt::Ms,
+            pct(key, 99.0),
+            Target::Below(20.0),
+        ));
+        report.measures.push(Measure::new(
+            format!("group total, {} keys ×{conns}: req/s", spread.name()),
+            Fmt::Rate,
+            rps(key),
+            Target::Info,
+        ));
+    }
     report.measures.push(Measure::new(
-        "group total, 1 connection: p99",
+        format!(
+            "checks of one committee and period, uniform keys, closed loop ×{CHECK_CLIENTS}: p99"
+        ),
         Fmt::Ms,
-        pct("total1", 99.0),
-        Target::Below(20.0),
+        pct("checks_u", 99.0),
+        Target::Below(100.0),
     ));
     report.measures.push(Measure::new(
-        format!("group total ×{conns}: req/s"),
-        Fmt::Rate,
-        rps("totalN"),
-        Target::Info,
-    ));
-    report.measures.push(Measure::new(
-        format!("group total ×{conns}: p99 (includes queueing)"),
+        "checks, unfiltered (first page), 1 connection: p99",
         Fmt::Ms,
-        pct("totalN", 99.0),
-        Target::Info,
+        pct("checks_all", 99.0),
+        Target::Below(100.0),
     ));
     report.measures.push(Measure::new(
         "peak memory (VmHWM) after serving every load above",
@@ -2723,9 +2959,183 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
     ));
     report.notes.push(format!(
         "VmHWM of the serving process was {hwm_idle:.1} MiB when it became ready, {hwm_serving:.1} MiB after {} load runs (one process served them all, so this is one sample).",
-        runs * plan.len()
+        runs * plan.main.len()
     ));
     Ok(())
+}
+
+/// Analysts asking for checks at once.
+const CHECK_CLIENTS: usize = 8;
+
+/// The loads: on the server with the answer cache off, and with it on.
+struct LoadPlan {
+    main: Vec<(&'static str, LoadSpec)>,
+    cached: Vec<(&'static str, LoadSpec)>,
+}
+
+/// Years, then quarters, then months of 2016–2024: every period with a
+/// same-period-last-year in the data.
+fn comparable_periods(months: bool) -> Vec<String> {
+    periods()
+        .into_iter()
+        .filter(|p| match p {
+            Period::Year(y) | Period::Half(y, _) | Period::Quarter(y, _) | Period::Month(y, _) => {
+                *y > FIRST_YEAR
+            }
+        })
+        .filter(|p| match p {
+            Period::Year(_) | Period::Quarter(..) => true,
+            Period::Month(..) => months,
+            Period::Half(..) => false,
+        })
+        .map(|p| p.code())
+        .collect()
+}
+
+/// YoY keys: every committee × indicator × quarter and month with a previous
+/// year. Key k decodes as committee k / (40·P), indicator (k / P) mod 40,
+/// period k mod P (pgbench decodes it the same way).
+fn yoy_keys(data: &Dataset) -> Arc<Keys> {
+    let committees = data.committees.clone();
+    let inds: Vec<&'static str> = data.inds.iter().map(|i| i.code).collect();
+    let periods: Vec<String> = comparable_periods(true)
+        .into_iter()
+        .filter(|p| p.contains('-'))
+        .collect();
+    let p = periods.len();
+    let n = committees.len() * inds.len() * p;
+    Keys::new("YoY comparison", n, move |k| {
+        format!(
+            "/api/v1/comparisons/yoy?committee={}&indicator={}&period={}",
+            committees[k / (inds.len() * p)],
+            inds[(k / p) % inds.len()],
+            periods[k % p]
+        )
+    })
+}
+
+fn load_plan(data: &Dataset, args: &Args) -> LoadPlan {
+    use Spread::{Uniform, Zipf};
+    let conns = args.connections;
+    let (users, rate) = (args.dashboard_users, args.dashboard_rate);
+    let yoy = yoy_keys(data);
+    let healthz = Keys::new("GET /healthz", 1, |_| "/healthz".into());
+    let committees = data.committees.clone();
+    let year_quarters = comparable_periods(false);
+    let dash = {
+        let (c, p) = (committees.clone(), year_quarters.clone());
+        Keys::new("dashboard", c.len() * p.len(), move |k| {
+            format!(
+                "/api/v1/committees/{}/dashboard?period={}",
+                c[k / p.len()],
+                p[k % p.len()]
+            )
+        })
+    };
+    let total = {
+        let inds: Vec<&'static str> = data.inds.iter().map(|i| i.code).collect();
+        let p = year_quarters.clone();
+        Keys::new(
+            "group total over all committees",
+            inds.len() * p.len(),
+            move |k| {
+                let period = &p[k % p.len()];
+                format!(
+                    "/api/v1/series?group={ALL_GROUP}&indicator={}&from={period}&to={period}",
+                    inds[k / p.len()]
+                )
+            },
+        )
+    };
+    let checks = {
+        let (c, p) = (committees, year_quarters);
+        Keys::new(
+            "checks of a committee and period",
+            c.len() * p.len(),
+            move |k| {
+                format!(
+                    "/api/v1/checks?committee={}&period={}",
+                    c[k / p.len()],
+                    p[k % p.len()]
+                )
+            },
+        )
+    };
+    let checks_all = Keys::new("checks, unfiltered", 1, |_| "/api/v1/checks".into());
+    LoadPlan {
+        main: vec![
+            ("healthz", LoadSpec::closed(&healthz, Uniform, conns)),
+            ("yoy_u", LoadSpec::closed(&yoy, Uniform, conns)),
+            ("yoy_z", LoadSpec::closed(&yoy, Zipf, conns)),
+            ("dash1", LoadSpec::closed(&dash, Uniform, 1)),
+            ("dash_open_u", LoadSpec::open(&dash, Uniform, users, rate)),
+            ("dash_open_z", LoadSpec::open(&dash, Zipf, users, rate)),
+            ("total1", LoadSpec::closed(&total, Uniform, 1)),
+            ("total_u", LoadSpec::closed(&total, Uniform, conns)),
+            ("total_z", LoadSpec::closed(&total, Zipf, conns)),
+            (
+                "checks_u",
+                LoadSpec::closed(&checks, Uniform, CHECK_CLIENTS),
+            ),
+            ("checks_all", LoadSpec::closed(&checks_all, Uniform, 1)),
+        ],
+        cached: vec![
+            ("yoy_u_cache", LoadSpec::closed(&yoy, Uniform, conns)),
+            ("yoy_z_cache", LoadSpec::closed(&yoy, Zipf, conns)),
+            (
+                "dash_open_z_cache",
+                LoadSpec::open(&dash, Zipf, users, rate),
+            ),
+        ],
+    }
+}
+
+/// The pgbench script of the YoY statement with the same key space and the
+/// same spread as the HTTP load: a key drawn uniformly or by Zipf (ranks
+/// shuffled by `permute`), decoded into committee, indicator and period codes
+/// as [`yoy_keys`] decodes it.
+fn pgbench_yoy_script(data: &Dataset, spread: Spread) -> String {
+    let inds: Vec<&'static str> = data.inds.iter().map(|i| i.code).collect();
+    let periods: Vec<String> = comparable_periods(true)
+        .into_iter()
+        .filter(|p| p.contains('-'))
+        .collect();
+    let previous: Vec<String> = periods
+        .iter()
+        .map(|p| {
+            let (y, rest) = p.split_once('-').unwrap();
+            format!("{}-{rest}", y.parse::<i32>().unwrap() - 1)
+        })
+        .collect();
+    let p = periods.len();
+    let n = data.committees.len() * inds.len() * p;
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let draw = match spread {
+        Spread::Uniform => format!("\\set k random(0, {})\n", n - 1),
+        Spread::Zipf => format!(
+            "\\set r random_zipfian(1, {n}, {ZIPF_S})\n\\set k permute(:r - 1, {n}, 8609)\n"
+        ),
+    };
+    format!(
+        "{draw}\\set c 1 + :k / {cp}\n\\set i 1 + (:k / {p}) % {ni}\n\\set p 1 + :k % {p}\n\
+         SELECT observations.*, indicators.* FROM observations \
+         INNER JOIN committees ON committees.id = observations.committee_id \
+         INNER JOIN indicators ON indicators.id = observations.indicator_id \
+         WHERE committees.code = 'c' || lpad(:c::text, 4, '0') \
+         AND indicators.code = (ARRAY[{inds}])[:i] \
+         AND (observations.period_code = (ARRAY[{cur}])[:p] OR observations.period_code = (ARRAY[{prev}])[:p]) \
+         AND observations.breakdown = '' AND observations.deleted_at IS NULL;\n",
+        cp = inds.len() * p,
+        ni = inds.len(),
+        inds = list(&inds.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+        cur = list(&periods),
+        prev = list(&previous),
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -3056,10 +3466,8 @@ fn main() {
 
 fn real_main() -> Result<bool> {
     let args = Args::parse();
-    if args.observations < PER_COMMITTEE || !args.observations.is_multiple_of(PER_COMMITTEE) {
-        bail!(
-            "--observations must be a positive multiple of {PER_COMMITTEE} (40 indicators × 50 periods per committee)"
-        );
+    if args.observations == 0 {
+        bail!("--observations must be positive");
     }
     let backends: Vec<Backend> = args
         .backends
@@ -3082,7 +3490,7 @@ fn real_main() -> Result<bool> {
         .prefix("chitieu-bench-")
         .tempdir()?;
     let work = work_dir.path().to_path_buf();
-    let committees = args.observations / PER_COMMITTEE;
+    let committees = args.observations.div_ceil(PER_COMMITTEE);
     let csv = work.join("observations.csv");
     let t = Instant::now();
     let data = generate(committees, &csv)?;
@@ -3109,8 +3517,9 @@ fn real_main() -> Result<bool> {
     }
     let _ = writeln!(
         header,
-        "| data set | {} observations: {committees} committees (8 province groups + `{ALL_GROUP}`) × {INDICATORS} indicators × {PERIODS} periods (years and halves 2015–2024, quarters 2020–2024); {} targets; CSV {:.1} MiB; fixed seed |",
+        "| data set | {} observations: {committees} committees ({} province groups + `{ALL_GROUP}`) × {INDICATORS} indicators × {PERIODS} periods (years, halves, quarters and months of 2015–2024); {} targets; CSV {:.1} MiB; fixed seed |",
         data.rows,
+        data.groups.len() - 1,
         data.targets.len(),
         data.csv_bytes as f64 / 1048576.0
     );

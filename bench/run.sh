@@ -14,7 +14,8 @@ small=()
 pass=()
 for arg in "$@"; do
     case "$arg" in
-        --small) small=(--observations 10000 --runs 1 --duration-secs 2 --page-requests 30) ;;
+        --small) small=(--observations 10000 --runs 1 --duration-secs 2 --connections 8 --dashboard-users 4 --dashboard-rate 8 --page-requests 30) ;;
+        --national) small=(--observations 10000000 --backends postgres) ;;
         --debug) profile=debug ;;
         *) pass+=("$arg") ;;
     esac
