@@ -196,7 +196,7 @@ pub enum ImportError {
 
 /// Rolls the transaction back while handing the summary out.
 enum Stop {
-    RollBack(ImportSummary),
+    RollBack(Box<ImportSummary>),
     Failed(ImportError),
 }
 
@@ -836,7 +836,7 @@ fn merge(
             rows_truncated,
         };
         if !commit {
-            return Err(Stop::RollBack(summary));
+            return Err(Stop::RollBack(Box::new(summary)));
         }
         imports::apply(
             conn,
@@ -849,7 +849,8 @@ fn merge(
         Ok(summary)
     });
     match outcome {
-        Ok(summary) | Err(Stop::RollBack(summary)) => Ok(summary),
+        Ok(summary) => Ok(summary),
+        Err(Stop::RollBack(summary)) => Ok(*summary),
         Err(Stop::Failed(error)) => Err(error),
     }
 }
