@@ -24,6 +24,22 @@ use crate::tabular::{self, Cell, Format, RawRow, COLUMNS, EXPORT_ID_COLUMNS};
 const CHUNK_ROWS: usize = 5000;
 /// Rejected rows listed in a summary; the total is always counted.
 pub const MAX_LISTED_ERRORS: usize = 1000;
+/// Rows a summary lists with `rows=changes` or `rows=all`: the first ones in
+/// row order; `rows_truncated` says when there were more.
+pub const MAX_LISTED_ROWS: usize = 1000;
+
+/// Which rows an import summary lists, each with what it does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowListing {
+    /// No row (the default): a large file must not answer with a large body.
+    #[default]
+    None,
+    /// Rows that change something or are rejected: all but `unchanged`.
+    Changes,
+    /// Every row.
+    All,
+}
 
 /// How to import.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +53,8 @@ pub struct ImportOptions {
     pub locale: Locale,
     /// The check against previous figures (factor, and whether a warning rejects the row).
     pub plausibility: imports::Plausibility,
+    /// Which rows the summary lists.
+    pub rows: RowListing,
 }
 
 /// Why one row was rejected.
@@ -77,6 +95,76 @@ pub struct ImportSummary {
     pub warned: i64,
     /// The first of those rows (at most 1000), in row order.
     pub warnings: Vec<RowWarning>,
+    /// The rows `rows=changes` or `rows=all` asks for (none by default), each
+    /// with what it does: the first 1000, in row order.
+    pub listed_rows: Vec<ListedRow>,
+    /// Whether more rows matched `rows=` than `listed_rows` holds. The rows
+    /// that match are all `rows` (`rows=all`) or `rows - unchanged` (`rows=changes`).
+    pub rows_truncated: bool,
+}
+
+/// What an import does with a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowAction {
+    /// A new figure (or one deleted earlier, entered again).
+    Create,
+    /// A new revision of a stored figure (`old_value` is the value it replaces).
+    Update,
+    /// Equal to the stored figure: nothing is written.
+    Unchanged,
+    /// The stored figure is deleted (`old_value` is its value).
+    Delete,
+    /// Refused: `errors` says why.
+    Rejected,
+}
+
+impl RowAction {
+    /// The word on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowAction::Create => "create",
+            RowAction::Update => "update",
+            RowAction::Unchanged => "unchanged",
+            RowAction::Delete => "delete",
+            RowAction::Rejected => "rejected",
+        }
+    }
+}
+
+/// One row of the file, as read, and what the import does with it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ListedRow {
+    /// Row number, as in `RowError`.
+    pub row: usize,
+    /// The committee's code; the fields up to `qualifier` are absent (null)
+    /// when the row could not be read (`errors` says why).
+    pub committee: Option<String>,
+    pub indicator: Option<String>,
+    /// The canonical period code (`2022-Q1`), whatever form the file used.
+    pub period: Option<String>,
+    /// `dimension=value` pairs joined by `;`; empty for the total.
+    pub breakdown: Option<String>,
+    /// The value as it is stored: exact, in the indicator's `unit` and `scale`
+    /// (a value the file wrote in another scale is converted). Null for a
+    /// deletion that gave no value.
+    #[schema(value_type = Option<String>, example = "27.701")]
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub value: Option<rust_decimal::Decimal>,
+    pub unit: Option<crate::domain::indicator::Unit>,
+    /// Power of ten of the unit (9: tỷ, 6: triệu).
+    pub scale: Option<i32>,
+    pub status: Option<crate::domain::value::ObservationStatus>,
+    pub qualifier: Option<crate::domain::value::Qualifier>,
+    pub action: RowAction,
+    /// For `update` and `delete`: the stored value replaced or deleted.
+    #[schema(value_type = Option<String>, example = "27.5")]
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub old_value: Option<rust_decimal::Decimal>,
+    /// For `rejected`: why (a row may break several rules), as in the summary's `errors`.
+    pub errors: Vec<RowError>,
+    /// The row's plausibility warnings, as in the summary's `warnings`.
+    pub warnings: Vec<RowWarning>,
 }
 
 /// A row whose value looks implausible next to the previous figure.
@@ -108,7 +196,7 @@ pub enum ImportError {
 
 /// Rolls the transaction back while handing the summary out.
 enum Stop {
-    RollBack(ImportSummary),
+    RollBack(Box<ImportSummary>),
     Failed(ImportError),
 }
 
@@ -399,6 +487,137 @@ fn reject_message(code: &str) -> (&'static str, String) {
     }
 }
 
+/// The row error of a row refused by the stored data (`Classified::rejected`).
+fn stored_data_error(row: i64, code: &str) -> RowError {
+    let (column, message) = reject_message(code);
+    RowError {
+        row: row as usize,
+        column: Some(column.into()),
+        code: code.to_owned(),
+        message,
+    }
+}
+
+/// The rows `listing` asks for, the first [`MAX_LISTED_ROWS`] in row order:
+/// the staged rows as classified (one query, only when rows are asked for),
+/// merged by row number with the rows the file layer refused
+/// (`parse_errors`, in row order), each with its plausibility warnings.
+///
+/// Every refused or warned row is listed whatever `listing` says. The
+/// summary knows the first 1000 errors and warnings only: a warned row beyond
+/// the first 1000 lies after 1000 listed rows, so the cap comes first; the
+/// refused rows are cut where their known errors end, so no refused row is
+/// ever missing between two listed ones (`rows_truncated` then says so).
+fn list_rows(
+    conn: &mut AnyConnection,
+    listing: RowListing,
+    parse_errors: &[RowError],
+    classified: &imports::Classified,
+) -> Result<Vec<ListedRow>, ImportError> {
+    if listing == RowListing::None {
+        return Ok(Vec::new());
+    }
+    let staged =
+        imports::staged_outcomes(conn, listing == RowListing::Changes, MAX_LISTED_ROWS as i64)?;
+    let mut warnings: HashMap<i64, Vec<RowWarning>> = HashMap::new();
+    for (row, warning) in &classified.warnings {
+        warnings.entry(*row).or_default().push(RowWarning {
+            row: *row as usize,
+            warning: warning.clone(),
+        });
+    }
+    let mut listed = Vec::with_capacity(staged.len() + parse_errors.len());
+    for outcome in staged {
+        let row_warnings = warnings.remove(&outcome.row_no);
+        listed.push(listed_row(outcome, row_warnings)?);
+    }
+    for error in parse_errors {
+        match listed.last_mut() {
+            Some(last) if last.row == error.row && last.committee.is_none() => {
+                last.errors.push(error.clone())
+            }
+            _ => listed.push(unreadable_row(error.clone())),
+        }
+    }
+    // Staged and unreadable rows never share a number: a stable sort merges them.
+    listed.sort_by_key(|row| row.row);
+    if parse_errors.len() >= MAX_LISTED_ERRORS {
+        // The errors were cut there: later unreadable rows are unknown.
+        let last = parse_errors.last().map_or(0, |e| e.row);
+        listed.retain(|row| row.row <= last);
+    }
+    listed.truncate(MAX_LISTED_ROWS);
+    Ok(listed)
+}
+
+/// A row the file layer refused: only its number and its errors are known.
+fn unreadable_row(error: RowError) -> ListedRow {
+    ListedRow {
+        row: error.row,
+        committee: None,
+        indicator: None,
+        period: None,
+        breakdown: None,
+        value: None,
+        unit: None,
+        scale: None,
+        status: None,
+        qualifier: None,
+        action: RowAction::Rejected,
+        old_value: None,
+        errors: vec![error],
+        warnings: Vec::new(),
+    }
+}
+
+/// A classified staged row as listed.
+fn listed_row(
+    outcome: imports::StagedOutcome,
+    warnings: Option<Vec<RowWarning>>,
+) -> Result<ListedRow, ImportError> {
+    fn read<T: std::str::FromStr>(text: &str) -> Result<T, ImportError>
+    where
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        text.parse().map_err(|e: T::Err| {
+            ImportError::Database(diesel::result::Error::DeserializationError(Box::new(e)))
+        })
+    }
+    let (action, errors) = match (outcome.action.as_deref(), outcome.reject_code.as_deref()) {
+        (None | Some("restore"), _) => (RowAction::Create, Vec::new()),
+        (Some("update"), _) => (RowAction::Update, Vec::new()),
+        (Some("unchanged"), _) => (RowAction::Unchanged, Vec::new()),
+        (Some("delete"), _) => (RowAction::Delete, Vec::new()),
+        (Some(_), code) => (
+            RowAction::Rejected,
+            vec![stored_data_error(
+                outcome.row_no,
+                code.unwrap_or("rejected"),
+            )],
+        ),
+    };
+    let old_value = matches!(action, RowAction::Update | RowAction::Delete)
+        .then_some(outcome.existing_value)
+        .flatten()
+        .map(|v| v.0);
+    Ok(ListedRow {
+        row: outcome.row_no as usize,
+        committee: Some(outcome.committee),
+        indicator: Some(outcome.indicator),
+        period: Some(outcome.period_code),
+        breakdown: Some(outcome.breakdown),
+        value: outcome.value.map(|v| v.0),
+        unit: Some(read(&outcome.unit)?),
+        scale: Some(outcome.scale),
+        status: Some(read(&outcome.status)?),
+        qualifier: Some(read(&outcome.qualifier)?),
+        action,
+        old_value,
+        errors,
+        warnings: warnings.unwrap_or_default(),
+    })
+}
+
 /// Imports `input`. `progress` is called with the rows read so far.
 pub fn import(
     conn: &mut AnyConnection,
@@ -574,18 +793,23 @@ fn merge(
                 rows.join(", ")
             )))));
         }
+        // The rows the file layer refused; those refused by the stored data follow.
+        let parse_errors = errors.len();
         for (row, code) in &classified.rejected {
-            let (column, message) = reject_message(code);
-            errors.push(RowError {
-                row: *row as usize,
-                column: Some(column.into()),
-                code: code.clone(),
-                message,
-            });
+            errors.push(stored_data_error(*row, code));
         }
+        let rejected = invalid_rows + classified.rejected_total;
+        // How many rows `rows=` matches: every row read, or all but the unchanged.
+        let matching = match options.rows {
+            RowListing::None => 0,
+            RowListing::All => staged + invalid_rows,
+            RowListing::Changes => staged + invalid_rows - classified.unchanged,
+        };
+        let listed_rows = list_rows(conn, options.rows, &errors[..parse_errors], &classified)
+            .map_err(Stop::Failed)?;
+        let rows_truncated = (listed_rows.len() as i64) < matching;
         errors.sort_by_key(|e| e.row);
         errors.truncate(MAX_LISTED_ERRORS);
-        let rejected = invalid_rows + classified.rejected_total;
         let commit = !options.dry_run && (rejected == 0 || !options.atomic);
         let summary = ImportSummary {
             strategy: options.strategy,
@@ -608,9 +832,11 @@ fn merge(
                     warning: warning.clone(),
                 })
                 .collect(),
+            listed_rows,
+            rows_truncated,
         };
         if !commit {
-            return Err(Stop::RollBack(summary));
+            return Err(Stop::RollBack(Box::new(summary)));
         }
         imports::apply(
             conn,
@@ -623,7 +849,8 @@ fn merge(
         Ok(summary)
     });
     match outcome {
-        Ok(summary) | Err(Stop::RollBack(summary)) => Ok(summary),
+        Ok(summary) => Ok(summary),
+        Err(Stop::RollBack(summary)) => Ok(*summary),
         Err(Stop::Failed(error)) => Err(error),
     }
 }

@@ -88,6 +88,10 @@ struct ImportArgs {
     /// Why (kept in the revisions).
     #[arg(long)]
     reason: Option<String>,
+    /// List rows one by one after the summary: none (default), changes (all
+    /// but unchanged rows) or all; the first 1000.
+    #[arg(long, default_value = "none")]
+    rows: String,
 }
 
 /// Exit code of an import that rejected rows (1 is any other failure).
@@ -235,6 +239,46 @@ fn summary_table(summary: &chitieu::import::ImportSummary) -> String {
             table.push_str(&format!("… and {unlisted} more rejected row(s)\n"));
         }
     }
+    if !summary.listed_rows.is_empty() {
+        table.push_str(
+            "\nrow\taction\tcommittee\tindicator\tperiod\tbreakdown\tvalue\tunit\tscale\tstatus\tqualifier\told value\tnote\n",
+        );
+        let text = |value: Option<String>| value.unwrap_or_else(|| "-".into());
+        for row in &summary.listed_rows {
+            let notes: Vec<String> = row
+                .errors
+                .iter()
+                .map(|e| e.code.clone())
+                .chain(row.warnings.iter().map(|w| w.warning.message.clone()))
+                .collect();
+            table.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                row.row,
+                row.action.as_str(),
+                text(row.committee.clone()),
+                text(row.indicator.clone()),
+                text(row.period.clone()),
+                text(row.breakdown.clone().filter(|b| !b.is_empty())),
+                text(row.value.map(|v| v.to_string())),
+                text(row.unit.map(|u| u.as_str().to_owned())),
+                text(row.scale.map(|s| s.to_string())),
+                text(row.status.map(|s| s.as_str().to_owned())),
+                text(row.qualifier.map(|q| q.as_str().to_owned())),
+                text(row.old_value.map(|v| v.to_string())),
+                if notes.is_empty() {
+                    "-".into()
+                } else {
+                    notes.join("; ")
+                },
+            ));
+        }
+        if summary.rows_truncated {
+            table.push_str(&format!(
+                "… only the first {} row(s) are listed\n",
+                summary.listed_rows.len()
+            ));
+        }
+    }
     table
 }
 
@@ -260,6 +304,8 @@ fn import_file(args: ImportArgs) -> anyhow::Result<ExitCode> {
         .locale
         .parse()
         .map_err(|e| anyhow::anyhow!("--locale: {e}"))?;
+    let rows = serde_json::from_value(serde_json::Value::String(args.rows.clone()))
+        .map_err(|_| anyhow::anyhow!("--rows is none, changes or all"))?;
     let config = Config::from_env()?;
     let pool = db::build_pool(&config.database_url, 1)?;
     let mut conn = pool.get()?;
@@ -284,6 +330,7 @@ fn import_file(args: ImportArgs) -> anyhow::Result<ExitCode> {
             factor: config.plausibility_factor,
             strict: args.strict,
         },
+        rows,
     };
     let rows_bar = bar.clone();
     let caller = chitieu::auth::Caller::system(&args.user);

@@ -28,6 +28,7 @@ Errors are RFC 7807 `application/problem+json`."
         crate::routes::observations::Mode,
         crate::routes::observations::ExportFormat,
         crate::db::imports::Strategy,
+        crate::import::RowListing,
         crate::analysis::comparisons::Basis,
         crate::domain::series::Transform,
     )),

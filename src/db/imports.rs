@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 use rust_decimal::Decimal;
 
 use super::decimal::{DbDecimal, StoredDecimal};
@@ -447,6 +447,68 @@ pub fn classify(
         warned_total,
         untouched: false,
     })
+}
+
+/// A staged row as an import's row listing shows it: the figure's codes, the
+/// indicator's unit and scale, and what the row does (after [`classify`]).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct StagedOutcome {
+    #[diesel(sql_type = BigInt)]
+    pub row_no: i64,
+    #[diesel(sql_type = Text)]
+    pub committee: String,
+    #[diesel(sql_type = Text)]
+    pub indicator: String,
+    #[diesel(sql_type = Text)]
+    pub period_code: String,
+    #[diesel(sql_type = Text)]
+    pub breakdown: String,
+    /// In the indicator's unit and scale; none for a deletion that named no value.
+    #[diesel(sql_type = Nullable<DbDecimal>)]
+    pub value: Option<StoredDecimal>,
+    #[diesel(sql_type = Text)]
+    pub unit: String,
+    #[diesel(sql_type = Integer)]
+    pub scale: i32,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Text)]
+    pub qualifier: String,
+    /// `update`, `restore`, `unchanged`, `delete`, `reject`; none: a new figure.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub action: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reject_code: Option<String>,
+    /// The stored value the row replaces or deletes (any figure it names).
+    #[diesel(sql_type = Nullable<DbDecimal>)]
+    pub existing_value: Option<StoredDecimal>,
+}
+
+/// The first `limit` classified rows in row order: all of them, or with
+/// `changes_only` those that are not `unchanged`. One statement over the
+/// staging table (on SQLite in rowid order; on PostgreSQL a top-N sort).
+pub fn staged_outcomes(
+    conn: &mut AnyConnection,
+    changes_only: bool,
+    limit: i64,
+) -> QueryResult<Vec<StagedOutcome>> {
+    let filter = if changes_only {
+        "WHERE s.action IS NULL OR s.action <> 'unchanged'"
+    } else {
+        ""
+    };
+    diesel::sql_query(format!(
+        "SELECT s.row_no, c.code AS committee, i.code AS indicator, s.period_code, s.breakdown, s.value,
+                i.unit, i.scale, s.status, s.qualifier, s.action, s.reject_code, s.existing_value
+           FROM import_staging AS s
+           JOIN committees AS c ON c.id = s.committee_id
+           JOIN indicators AS i ON i.id = s.indicator_id
+           {filter}
+          ORDER BY s.row_no LIMIT {}",
+        param(conn.backend(), 1)
+    ))
+    .bind::<BigInt, _>(limit)
+    .load(conn)
 }
 
 /// How an import checks values against the previous figures.

@@ -13,7 +13,7 @@ use crate::db::imports::Strategy;
 use crate::db::Pool;
 use crate::domain::locale::Locale;
 use crate::error::{ApiError, FieldError};
-use crate::import::{import, ImportOptions, ImportSummary};
+use crate::import::{import, ImportOptions, ImportSummary, RowListing};
 use crate::tabular::Format;
 
 pub fn configure(cfg: &mut super::Routes) {
@@ -41,6 +41,11 @@ pub struct ImportQuery {
     /// 100×) above or below the committee's previous figure of the indicator is
     /// rejected (`implausible_change`) instead of written with a warning.
     pub strict: Option<bool>,
+    /// Which rows the summary lists in `listed_rows`, each with its parsed
+    /// figure and what the import does with it: `none` (default), `changes`
+    /// (all but unchanged rows) or `all`. At most the first 1000 are listed
+    /// (`rows_truncated` says when there were more).
+    pub rows: Option<RowListing>,
 }
 
 /// A JSON import file: the object a JSON export writes (schema only; the file
@@ -230,6 +235,7 @@ pub async fn create_import(
             factor: config.plausibility_factor,
             strict: query.strict.unwrap_or(false),
         },
+        rows: query.rows.unwrap_or_default(),
     };
     let reason = query.reason.clone();
     let summary = super::with_heavy_conn(&pool, &lane, move |conn| {

@@ -59,7 +59,7 @@ pub fn status_label(status: ObservationStatus) -> &'static str {
     }
 }
 
-fn qualifier_label(qualifier: Qualifier) -> &'static str {
+pub fn qualifier_label(qualifier: Qualifier) -> &'static str {
     match qualifier {
         Qualifier::Exact => "Đúng bằng",
         Qualifier::LowerBound => "Trên / hơn",

@@ -1,6 +1,6 @@
 //! Import through a preview: choose a file → the dry run's summary (what would
-//! be created, updated or left unchanged, and every rejected row with why) →
-//! confirm. Both steps are `import::import`, the function behind
+//! be created, updated or left unchanged, and a table of the rows that change
+//! something or are rejected, with why and with warnings) → confirm. Both steps are `import::import`, the function behind
 //! `POST /api/v1/imports` (dry run, then atomic), so every rule applies.
 //!
 //! The file goes up as the request body (a little script sends it), which
@@ -13,12 +13,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 
+use super::entry::{qualifier_label, status_label};
 use super::session::Person;
 use super::{page, respond, WebError};
 use crate::db::Pool;
 use crate::domain::locale::Locale;
+use crate::domain::locale::{format_number, unit_words};
 use crate::error::ApiError;
-use crate::import::{import, ImportOptions, ImportSummary};
+use crate::import::{import, ImportOptions, ImportSummary, ListedRow, RowAction, RowListing};
 use crate::routes::{with_heavy_conn, HeavyLane};
 use crate::tabular::Format;
 
@@ -78,7 +80,7 @@ pub struct ImportQuery {
     locale: Option<String>,
 }
 
-fn summary_table(summary: &ImportSummary) -> Markup {
+fn summary_table(summary: &ImportSummary, dry_run: bool) -> Markup {
     html! {
         table {
             tbody {
@@ -87,16 +89,102 @@ fn summary_table(summary: &ImportSummary) -> Markup {
                 tr { th scope="row" { "Cập nhật" } td.num { (summary.updated) } }
                 tr { th scope="row" { "Không đổi" } td.num { (summary.unchanged) } }
                 tr { th scope="row" { "Bị từ chối" } td.num { (summary.rejected) } }
+                tr { th scope="row" { "Cảnh báo" } td.num { (summary.warned) } }
             }
         }
-        @if !summary.errors.is_empty() {
-            h3 { "Các dòng bị từ chối" }
-            table {
-                thead { tr { th.num { "Dòng" } th { "Cột" } th { "Lỗi" } } }
-                tbody {
-                    @for error in &summary.errors {
-                        tr { td.num { (error.row) } td { (error.column.clone().unwrap_or_default()) } td { (error.message) } }
+        (rows_table(summary, dry_run))
+    }
+}
+
+fn vi(value: rust_decimal::Decimal) -> String {
+    format_number(value, Locale::Vietnamese)
+}
+
+/// What a row does, in words.
+fn action_words(row: &ListedRow) -> String {
+    match row.action {
+        RowAction::Create => "tạo mới".into(),
+        RowAction::Update => match row.old_value {
+            Some(old) => format!("cập nhật (cũ: {})", vi(old)),
+            None => "cập nhật".into(),
+        },
+        RowAction::Unchanged => "không đổi".into(),
+        RowAction::Delete => "xoá".into(),
+        RowAction::Rejected => "bị từ chối".into(),
+    }
+}
+
+/// The rows that change something or are refused (the import's own row
+/// listing, `rows=changes`), with each row's errors and warnings beside it.
+fn rows_table(summary: &ImportSummary, dry_run: bool) -> Markup {
+    let matching = summary.rows as i64 - summary.unchanged;
+    let caption = if dry_run {
+        "Các dòng sẽ được ghi hoặc bị từ chối"
+    } else {
+        "Các dòng đã ghi hoặc bị từ chối"
+    };
+    html! {
+        @if summary.listed_rows.is_empty() {
+            p { "Không có dòng nào thay đổi số liệu đã lưu." }
+        } @else {
+            table.import-rows {
+                caption { (caption) }
+                thead {
+                    tr {
+                        th.num scope="col" { "Dòng" }
+                        th scope="col" { "Đơn vị" }
+                        th scope="col" { "Chỉ tiêu" }
+                        th scope="col" { "Kỳ" }
+                        th.num scope="col" { "Giá trị" }
+                        th scope="col" { "Đơn vị tính" }
+                        th scope="col" { "Tình trạng" }
+                        th scope="col" { "Mức chính xác" }
+                        th scope="col" { "Thao tác" }
+                        th scope="col" { "Lỗi, cảnh báo" }
                     }
+                }
+                tbody {
+                    @for row in &summary.listed_rows {
+                        tr data-action=(row.action.as_str()) {
+                            th.num scope="row" { (row.row) }
+                            td { (row.committee.as_deref().unwrap_or("")) }
+                            td {
+                                (row.indicator.as_deref().unwrap_or(""))
+                                @if let Some(breakdown) = row.breakdown.as_deref().filter(|b| !b.is_empty()) {
+                                    " (" (breakdown) ")"
+                                }
+                            }
+                            td { (row.period.as_deref().unwrap_or("")) }
+                            td.num { (row.value.map(vi).unwrap_or_default()) }
+                            td {
+                                @if let (Some(unit), Some(scale)) = (row.unit, row.scale) { (unit_words(unit, scale)) }
+                            }
+                            td { (row.status.map(status_label).unwrap_or("")) }
+                            td { (row.qualifier.map(qualifier_label).unwrap_or("")) }
+                            td { (action_words(row)) }
+                            td {
+                                @for error in &row.errors {
+                                    p.warning-text {
+                                        @if let Some(column) = &error.column { (column) ": " }
+                                        (error.message)
+                                    }
+                                }
+                                @for warning in &row.warnings {
+                                    p.warning-text {
+                                        "Gấp " (vi(warning.warning.ratio)) " lần số liệu trước ("
+                                        (warning.warning.previous.period) ": " (vi(warning.warning.previous.value))
+                                        "): nhầm dấu thập phân hay đơn vị?"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if summary.rows_truncated {
+                p.warning role="note" {
+                    "Chỉ hiện " (summary.listed_rows.len()) " dòng đầu trong " (matching)
+                    " dòng thay đổi hoặc bị từ chối."
                 }
             }
         }
@@ -143,6 +231,7 @@ async fn run(
             factor,
             strict: false,
         },
+        rows: RowListing::Changes,
     };
     let caller = person.caller.clone();
     let summary = with_heavy_conn(&pool, &lane, move |conn| {
@@ -160,7 +249,7 @@ async fn run(
     let fragment = html! {
         @if dry_run {
             h2 { "Xem trước (chưa ghi gì)" }
-            (summary_table(&summary))
+            (summary_table(&summary, dry_run))
             @if rejected {
                 p.warning role="alert" { "Có dòng bị từ chối: sửa tệp rồi xem trước lại. Tệp chỉ được ghi khi mọi dòng đều đúng." }
             } @else {
@@ -168,10 +257,10 @@ async fn run(
             }
         } @else if summary.committed {
             p.notice role="status" { "Đã ghi: " (summary.created) " tạo mới, " (summary.updated) " cập nhật." }
-            (summary_table(&summary))
+            (summary_table(&summary, dry_run))
         } @else {
             p.warning role="alert" { "Chưa ghi gì." }
-            (summary_table(&summary))
+            (summary_table(&summary, dry_run))
         }
     };
     let status = if rejected {

@@ -11,6 +11,7 @@ mod export_safety;
 mod extractions;
 mod fidelity;
 mod history;
+mod import_rows;
 mod imports;
 mod input_limits;
 mod input_rules;

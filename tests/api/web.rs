@@ -804,6 +804,26 @@ async fn a_file_is_imported_through_a_preview(backend: Backend) {
     assert_eq!(preview.status, 200, "{}", preview.body);
     assert!(preview.body.contains(r#"id="confirm""#), "{}", preview.body);
     assert!(revenue(&app).await.is_null(), "a preview writes nothing");
+    // The table of rows: the parsed figure in Vietnamese and what it does.
+    let preview_row = |action: &str, value: &str, what: &str| {
+        format!(
+            r#"<tr data-action="{action}"><th class="num" scope="row">2</th><td>{HANAM}</td><td>revenue</td><td>{PERIOD}</td><td class="num">{value}</td><td>tỷ đồng</td><td>Chính thức</td><td>Đúng bằng</td><td>{what}</td>"#
+        )
+    };
+    assert!(
+        preview
+            .body
+            .contains("<caption>Các dòng sẽ được ghi hoặc bị từ chối</caption>"),
+        "{}",
+        preview.body
+    );
+    assert!(
+        preview
+            .body
+            .contains(&preview_row("create", "27.701,5", "tạo mới")),
+        "{}",
+        preview.body
+    );
 
     let bad = format!("{good}{HANAM},revenue,quý V/2030,5\n");
     let rejected = browser
@@ -811,8 +831,15 @@ async fn a_file_is_imported_through_a_preview(backend: Backend) {
         .await;
     assert_eq!(rejected.status, 422, "{}", rejected.body);
     assert!(
-        rejected.body.contains("<td class=\"num\">3</td>"),
+        rejected
+            .body
+            .contains(r#"<tr data-action="rejected"><th class="num" scope="row">3</th>"#),
         "row 3 is listed: {}",
+        rejected.body
+    );
+    assert!(
+        rejected.body.contains("invalid_period") || rejected.body.contains("period: "),
+        "{}",
         rejected.body
     );
     assert!(!rejected.body.contains(r#"id="confirm""#));
@@ -823,7 +850,7 @@ async fn a_file_is_imported_through_a_preview(backend: Backend) {
     assert_eq!(refused.status, 403, "another committee: {}", refused.body);
 
     let written = browser
-        .send(send("/import/confirm", good, Some(&csrf)))
+        .send(send("/import/confirm", good.clone(), Some(&csrf)))
         .await;
     assert_eq!(written.status, 200, "{}", written.body);
     let figure = revenue(&app).await;
@@ -832,6 +859,33 @@ async fn a_file_is_imported_through_a_preview(backend: Backend) {
         .get_json(&format!("/api/v1/observations/{}/revisions", figure["id"]))
         .await;
     assert_eq!(history[0]["changed_by"], "lan", "{history}");
+
+    // A new value for the written figure: an update, with the old value; the
+    // unchanged rows are left out of the table.
+    let changed = format!(
+        "committee,indicator,period,value\n{HANAM},revenue,{PERIOD},\"28.000\"\n{HANAM},revenue,{PERIOD},\"1\"\n"
+    );
+    let update = browser
+        .send(send("/import/preview", changed, Some(&csrf)))
+        .await;
+    assert_eq!(update.status, 422, "{}", update.body);
+    assert!(
+        update
+            .body
+            .contains(&preview_row("update", "28.000", "cập nhật (cũ: 27.701,5)")),
+        "{}",
+        update.body
+    );
+    let same = browser
+        .send(send("/import/preview", good.clone(), Some(&csrf)))
+        .await;
+    assert_eq!(same.status, 200, "{}", same.body);
+    assert!(!same.body.contains("<caption>"), "{}", same.body);
+    assert!(
+        same.body.contains("Không có dòng nào thay đổi"),
+        "{}",
+        same.body
+    );
 }
 
 crate::both_backends!(a_file_is_imported_through_a_preview);

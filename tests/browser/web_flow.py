@@ -202,6 +202,11 @@ def main():
         confirm = WebDriverWait(browser, 15).until(
             expected_conditions.element_to_be_clickable((By.ID, "confirm")))
         accessible(browser, "import preview")
+        # The preview's table shows the row as read, before anything is written.
+        row = browser.find_element(By.CSS_SELECTOR, '#preview tr[data-action="create"]')
+        cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+        assert cells[:5] == [COMMITTEE, "workers", PERIOD, "1.250", "người"], cells
+        assert "tạo mới" in cells, cells
         shot(browser, "08-import-preview")
         confirm.click()
         notice = WebDriverWait(browser, 15).until(
