@@ -15,6 +15,8 @@ use crate::error::ApiError;
 pub struct Catalog {
     pub indicators: Vec<IndicatorRow>,
     committee_codes: HashMap<i64, String>,
+    /// The id of the group named through this catalog, if one was.
+    group_id: Option<i64>,
 }
 
 impl Catalog {
@@ -22,6 +24,7 @@ impl Catalog {
         Ok(Self {
             indicators: db::indicators::list(conn)?,
             committee_codes: HashMap::new(),
+            group_id: None,
         })
     }
 
@@ -104,7 +107,13 @@ impl Catalog {
             .map(|c| (c.id, c.code))
             .collect();
         self.committee_codes.extend(members.iter().cloned());
+        self.group_id = Some(group.id);
         Ok(members)
+    }
+
+    /// The id of the group [`Catalog::group_members`] read.
+    pub fn group_id(&self) -> Option<i64> {
+        self.group_id
     }
 
     /// The committees a request names by `committee` or `group` (exactly one of them).

@@ -267,6 +267,8 @@ pub async fn series(
         let request = SeriesRequest {
             committees,
             group: query.group.clone(),
+            group_id: catalog.group_id(),
+            use_rollups: true,
             catalog: &catalog.indicators,
             indicator: &indicator,
             from,
