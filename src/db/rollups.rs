@@ -116,6 +116,8 @@ fn member_figures(
     periods: Option<&[String]>,
 ) -> QueryResult<BTreeMap<PeriodCode, Vec<(usize, StoredFigure)>>> {
     let mut by_period: BTreeMap<PeriodCode, Vec<(usize, StoredFigure)>> = BTreeMap::new();
+    // Each code is parsed once, not once per member (an import reads many).
+    let mut parsed: HashMap<String, PeriodCode> = HashMap::new();
     let chunks: Vec<Option<&[String]>> = match periods {
         None => vec![None],
         Some(codes) => codes.chunks(CHUNK).map(Some).collect(),
@@ -150,7 +152,14 @@ fn member_figures(
             let Some(position) = positions.get(&committee_id) else {
                 continue;
             };
-            let period = parse_period(&period)?;
+            let period = match parsed.get(&period) {
+                Some(code) => *code,
+                None => {
+                    let code = parse_period(&period)?;
+                    parsed.insert(period, code);
+                    code
+                }
+            };
             let figure = StoredFigure {
                 id,
                 period,
@@ -436,8 +445,11 @@ pub fn read(
     Ok(found)
 }
 
+/// A stored rollup: group, indicator, period code, members stored, total (JSON).
+pub type RollupRow = (i64, i64, String, i64, String);
+
 /// Every rollup row, for tests that compare them with a rebuild.
-pub fn all_rows(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, i64, String, i64, String)>> {
+pub fn all_rows(conn: &mut AnyConnection) -> QueryResult<Vec<RollupRow>> {
     group_rollups::table
         .order((
             group_rollups::group_id,
