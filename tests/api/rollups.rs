@@ -181,7 +181,20 @@ async fn create_groups_and_ratio(app: &TestApp) {
 }
 
 async fn generated_writes_keep_rollups_equal_to_the_members_path(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let mut app = TestApp::spawn(backend).await;
+    // A step's comparisons can outlast the server's keep-alive on a loaded
+    // machine: a fresh connection per request, never one the server is closing.
+    let token = app.token("rollups", chitieu::domain::role::Role::Admin, &[]);
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    app.client = reqwest::Client::builder()
+        .default_headers(headers)
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     create_groups_and_ratio(&app).await;
     let mut random = Random(0x5eed_0014);
     let mut committees: Vec<&str> = MEMBERS.to_vec();
