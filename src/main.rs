@@ -37,6 +37,15 @@ enum Command {
     /// Manage the web app's accounts.
     #[command(subcommand)]
     User(chitieu::web::cli::UserCommand),
+    /// Group totals kept current on write (rollups).
+    #[command(subcommand)]
+    Rollups(RollupsCommand),
+}
+
+#[derive(Subcommand)]
+enum RollupsCommand {
+    /// Rebuild every group's totals from the stored figures (migrates first).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -149,6 +158,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 seed::load_dir(conn, &config.seed_dir)
             })?;
             println!("{report:?}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rollups(RollupsCommand::Rebuild) => {
+            let config = Config::from_env()?;
+            let pool = db::build_pool(&config.database_url, 1)?;
+            let mut conn = pool.get()?;
+            let groups = db::with_startup_lock(&mut conn, |conn| {
+                db::run_migrations(conn)?;
+                Ok(db::rollups::rebuild_all(conn)?)
+            })?;
+            println!("rollups of {groups} group(s) rebuilt");
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve => serve().map(|()| ExitCode::SUCCESS),

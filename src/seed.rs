@@ -279,11 +279,13 @@ pub fn load_dir(conn: &mut AnyConnection, dir: &Path) -> anyhow::Result<SeedRepo
             }
         };
         if created {
+            let mut member_ids = Vec::with_capacity(g.members.len());
             for member in &g.members {
                 let committee = db::committees::find_by_code(conn, member.as_str())?
                     .with_context(|| format!("group {} names unknown member {member}", g.code))?;
-                db::groups::add_member(conn, group.id, committee.id)?;
+                member_ids.push(committee.id);
             }
+            db::groups::add_members(conn, group.id, &member_ids)?;
         }
     }
 

@@ -73,6 +73,10 @@ pub fn prepare_database(pool: &Pool, config: &Config) -> Result<(), anyhow::Erro
             let report = seed::load_dir(conn, &config.seed_dir)?;
             tracing::info!(?report, dir = %config.seed_dir.display(), "seed data loaded");
         }
+        // After the migration that adds them, or a change of their rule.
+        if db::rollups::ensure_current(conn)? {
+            tracing::info!("group totals (rollups) rebuilt");
+        }
         Ok(())
     })
 }

@@ -17,6 +17,8 @@ use crate::error::ApiError;
 pub struct Catalog {
     pub indicators: Vec<IndicatorRow>,
     committee_codes: HashMap<i64, String>,
+    /// The id of the group named through this catalog, if one was.
+    group_id: Option<i64>,
 }
 
 impl Catalog {
@@ -24,6 +26,7 @@ impl Catalog {
         Ok(Self {
             indicators: db::indicators::list(conn)?,
             committee_codes: HashMap::new(),
+            group_id: None,
         })
     }
 
@@ -104,6 +107,7 @@ impl Catalog {
         let members = db::groups::members(conn, group.id)?;
         self.committee_codes
             .extend(members.iter().map(|c| (c.id, c.code.clone())));
+        self.group_id = Some(group.id);
         Ok((group, members))
     }
 
@@ -115,6 +119,11 @@ impl Catalog {
     ) -> Result<Vec<(i64, String)>, ApiError> {
         let (_, members) = self.group(conn, raw)?;
         Ok(members.into_iter().map(|c| (c.id, c.code)).collect())
+    }
+
+    /// The id of the group [`Catalog::group_members`] read.
+    pub fn group_id(&self) -> Option<i64> {
+        self.group_id
     }
 
     /// The committees a request names by `committee` or `group` (exactly one of them).

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::db::indicators::IndicatorRow;
 use crate::db::observations::{candidate_figures, ObservationRow};
+use crate::db::rollups::Rollup;
 use crate::db::AnyConnection;
 use crate::domain::indicator::MeasureKind;
 use crate::domain::period::PeriodCode;
@@ -43,6 +44,41 @@ pub fn with_parts(indicators: &[&IndicatorRow]) -> Vec<i64> {
 pub fn candidate_codes<'a>(periods: impl IntoIterator<Item = &'a PeriodCode>) -> Vec<String> {
     let codes: BTreeSet<PeriodCode> = periods.into_iter().flat_map(candidate_periods).collect();
     codes.iter().map(PeriodCode::code).collect()
+}
+
+/// A ratio's numerator and denominator, when it names both: a group total
+/// of it is recomputed from their totals.
+pub fn ratio_parts(indicator: &IndicatorRow) -> Option<(i64, i64)> {
+    (indicator.measure_kind == MeasureKind::Ratio)
+        .then(|| indicator.numerator_id.zip(indicator.denominator_id))
+        .flatten()
+}
+
+/// The total of `indicator` over a group of `members` committees in
+/// `period`, from the group's rollups (`db::rollups`), when they are the
+/// answer: every member has a figure stored for exactly the period (for a
+/// ratio, of its numerator and of its denominator). The resolver answers
+/// each member with that figure, so [`Resolver::resolve_group`] gives
+/// exactly this; `None` when it must be asked.
+pub fn group_total_from_rollups(
+    rollups: &HashMap<(i64, PeriodCode), Rollup>,
+    members: usize,
+    indicator: &IndicatorRow,
+    period: &PeriodCode,
+) -> Option<(Resolved, usize)> {
+    let complete = |indicator_id: i64| {
+        rollups
+            .get(&(indicator_id, *period))
+            .filter(|rollup| members > 0 && rollup.members_stored == members)
+            .map(|rollup| &rollup.total)
+    };
+    match ratio_parts(indicator) {
+        Some((numerator, denominator)) => {
+            let (top, bottom) = (complete(numerator)?, complete(denominator)?);
+            Some((ratio_of(period, top, bottom), members))
+        }
+        None => Some((complete(indicator.id)?.clone(), members)),
+    }
 }
 
 impl Resolver {
@@ -117,11 +153,8 @@ impl Resolver {
             .unwrap_or(MeasureKind::Ratio)
     }
 
-    /// A ratio's numerator and denominator, when it names both.
     fn parts(&self, indicator: &IndicatorRow) -> Option<(i64, i64)> {
-        (indicator.measure_kind == MeasureKind::Ratio)
-            .then(|| indicator.numerator_id.zip(indicator.denominator_id))
-            .flatten()
+        ratio_parts(indicator)
     }
 
     /// The value of `indicator` for one committee in `period`.

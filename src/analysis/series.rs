@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::resolver::Resolver;
+use super::resolver::{group_total_from_rollups, ratio_parts, with_parts, Resolver};
 use crate::db::indicators::IndicatorRow;
 use crate::db::observations::candidate_figures;
 use crate::db::AnyConnection;
@@ -57,6 +57,12 @@ pub struct Series {
 pub struct SeriesRequest<'a> {
     pub committees: Vec<(i64, String)>,
     pub group: Option<String>,
+    /// The group's id: its totals are read from its rollups where they are
+    /// the answer (see `db::rollups`).
+    pub group_id: Option<i64>,
+    /// False reads every member's figures even where the rollups answer
+    /// (what tests compare the rollups with).
+    pub use_rollups: bool,
     pub indicator: &'a IndicatorRow,
     /// Every indicator (a ratio's numerator and denominator are among them).
     pub catalog: &'a [IndicatorRow],
@@ -117,6 +123,29 @@ pub fn build_series(
     let extended = periods_in_range(&first, &request.to, request.frequency).map_err(bad_range)?;
 
     let committee_ids: Vec<i64> = request.committees.iter().map(|(id, _)| *id).collect();
+    // A group's total for a period where every member has a figure stored is
+    // its rollup: one row per period instead of every member's figures.
+    let mut from_rollups: HashMap<PeriodCode, (Resolved, usize)> = HashMap::new();
+    if let (Some(group_id), true, None) = (request.group_id, request.use_rollups, request.as_of) {
+        let rollups = crate::db::rollups::read(
+            conn,
+            group_id,
+            &with_parts(&[indicator]),
+            &extended.iter().map(PeriodCode::code).collect::<Vec<_>>(),
+        )?;
+        for period in &extended {
+            if let Some(answer) =
+                group_total_from_rollups(&rollups, committee_ids.len(), indicator, period)
+            {
+                from_rollups.insert(*period, answer);
+            }
+        }
+    }
+    let remaining: Vec<PeriodCode> = extended
+        .iter()
+        .filter(|period| !from_rollups.contains_key(period))
+        .copied()
+        .collect();
     // Most series are stored at the frequency asked for, and a stored figure
     // is always the resolver's answer: read exactly those periods first, and
     // everything that may answer only if some are missing.
@@ -124,10 +153,13 @@ pub fn build_series(
         conn,
         &committee_ids,
         &[indicator.id],
-        &extended.iter().map(PeriodCode::code).collect::<Vec<_>>(),
+        &remaining.iter().map(PeriodCode::code).collect::<Vec<_>>(),
         request.as_of,
     )?;
-    let resolver = if exact.len() == committee_ids.len() * extended.len() {
+    // A group total of a ratio with parts is recomputed from the parts'
+    // figures, which that first read does not include.
+    let totals_from_parts = is_group && ratio_parts(indicator).is_some();
+    let resolver = if !totals_from_parts && exact.len() == committee_ids.len() * remaining.len() {
         Resolver::from_rows(request.catalog, exact, request.allow_incomplete)
     } else {
         Resolver::load(
@@ -135,7 +167,7 @@ pub fn build_series(
             request.catalog,
             &committee_ids,
             &[indicator],
-            &extended,
+            &remaining,
             request.as_of,
             request.allow_incomplete,
         )?
@@ -146,7 +178,10 @@ pub fn build_series(
         .iter()
         .map(|period| {
             if is_group {
-                let (total, reported) = resolver.resolve_group(&committee_ids, indicator, period);
+                let (total, reported) = match from_rollups.remove(period) {
+                    Some(answer) => answer,
+                    None => resolver.resolve_group(&committee_ids, indicator, period),
+                };
                 members_reported.insert(*period, reported);
                 total
             } else {

@@ -156,9 +156,13 @@ pub fn dependents(conn: &mut AnyConnection, id: i64) -> QueryResult<Dependents> 
 
 /// Deletes a committee and its group memberships.
 pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<()> {
+    let groups = super::groups::groups_of(conn, id)?;
     diesel::delete(super::schema::committee_group_members::table)
         .filter(super::schema::committee_group_members::committee_id.eq(id))
         .execute(conn)?;
+    for group_id in groups {
+        super::rollups::membership_changed(conn, group_id, &[id])?;
+    }
     diesel::delete(committees::table.find(id)).execute(conn)?;
     Ok(())
 }

@@ -112,7 +112,34 @@ pub fn add_member(conn: &mut AnyConnection, group_id: i64, committee_id: i64) ->
             committee_group_members::committee_id.eq(committee_id),
         ))
         .execute(conn)?;
+    super::rollups::membership_changed(conn, group_id, &[committee_id])?;
     Ok(true)
+}
+
+/// Adds members to a group (those that are members already stay), then
+/// rebuilds the group's totals once: cheaper than one recomputation per
+/// member when a group is made.
+pub fn add_members(
+    conn: &mut AnyConnection,
+    group_id: i64,
+    committee_ids: &[i64],
+) -> QueryResult<()> {
+    super::write_transaction(conn, |conn| {
+        // Before the membership is visible: no write of these committees'
+        // figures may run between the change and the rebuild.
+        super::serialise_committee_writes(conn, committee_ids.iter().copied())?;
+        for committee_id in committee_ids {
+            if !is_member(conn, group_id, *committee_id)? {
+                diesel::insert_into(committee_group_members::table)
+                    .values((
+                        committee_group_members::group_id.eq(group_id),
+                        committee_group_members::committee_id.eq(*committee_id),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        super::rollups::rebuild_group(conn, group_id)
+    })
 }
 
 /// Removes a member; returns false if it was not a member.
@@ -127,7 +154,18 @@ pub fn remove_member(
             .filter(committee_group_members::committee_id.eq(committee_id)),
     )
     .execute(conn)?;
+    if removed > 0 {
+        super::rollups::membership_changed(conn, group_id, &[committee_id])?;
+    }
     Ok(removed > 0)
+}
+
+/// The groups a committee is a member of.
+pub fn groups_of(conn: &mut AnyConnection, committee_id: i64) -> QueryResult<Vec<i64>> {
+    committee_group_members::table
+        .filter(committee_group_members::committee_id.eq(committee_id))
+        .select(committee_group_members::group_id)
+        .load(conn)
 }
 
 // RETURNING a whole row is not available through diesel's MultiConnection

@@ -598,9 +598,25 @@ fn check_plausibility(
 }
 
 /// Applies the classified rows: updates, restores, deletions and creations,
-/// each with its revision. Rejected and unchanged rows change nothing.
-/// Statements with no row to change are not run.
+/// each with its revision, then recomputes the group totals they enter (in
+/// bulk, see `db::rollups`). Rejected and unchanged rows change nothing.
 pub fn apply(
+    conn: &mut AnyConnection,
+    classified: &Classified,
+    at: NaiveDateTime,
+    changed_by: &str,
+    token_id: Option<i64>,
+    reason: Option<&str>,
+) -> QueryResult<()> {
+    apply_rows(conn, classified, at, changed_by, token_id, reason)?;
+    if classified.created + classified.updated + classified.restored + classified.deleted > 0 {
+        super::rollups::staged_figures_changed(conn)?;
+    }
+    Ok(())
+}
+
+/// The figures' part of [`apply`]. Statements with no row to change are not run.
+fn apply_rows(
     conn: &mut AnyConnection,
     classified: &Classified,
     at: NaiveDateTime,

@@ -8,6 +8,7 @@ pub mod imports;
 pub mod indicators;
 pub mod locks;
 pub mod observations;
+pub mod rollups;
 pub mod schema;
 pub mod sources;
 pub mod targets;

@@ -749,12 +749,38 @@ pub fn write_many(
                 }
             }
         }
-        if conflicts.is_empty() {
-            Ok(written)
-        } else {
-            Err(WriteError::AlreadyExists(conflicts))
+        if !conflicts.is_empty() {
+            return Err(WriteError::AlreadyExists(conflicts));
         }
+        // Without conflicts, `written` follows `items`.
+        let changed: Vec<(i64, i64, PeriodCode)> = items
+            .iter()
+            .zip(&written)
+            .filter(|(item, written)| {
+                item.key.breakdown.is_total() && written.outcome != WriteOutcome::Unchanged
+            })
+            .map(|(item, _)| {
+                (
+                    item.key.committee_id,
+                    item.key.indicator_id,
+                    item.key.period,
+                )
+            })
+            .collect();
+        super::rollups::figures_changed(conn, &changed)?;
+        Ok(written)
     })
+}
+
+/// Recomputes the group totals a changed figure enters.
+fn rollups_after_change(conn: &mut AnyConnection, row: &ObservationRow) -> QueryResult<()> {
+    if !row.breakdown.is_total() {
+        return Ok(());
+    }
+    super::rollups::figures_changed(
+        conn,
+        &[(row.committee_id, row.indicator_id, row.period_code)],
+    )
 }
 
 /// The active lock, if any, that covers a figure of `committee_id` for `period`.
@@ -808,13 +834,11 @@ pub fn update_by_id(
 ) -> Result<Written, WriteError> {
     write_transaction(conn, |conn| {
         let existing = row_for_change(conn, id, expected_revision)?;
-        Ok(change_existing(
-            conn,
-            &existing,
-            state,
-            author,
-            super::now(),
-        )?)
+        let written = change_existing(conn, &existing, state, author, super::now())?;
+        if written.outcome != WriteOutcome::Unchanged {
+            rollups_after_change(conn, &existing)?;
+        }
+        Ok(written)
     })
 }
 
@@ -847,6 +871,7 @@ pub fn delete_by_id(
             author,
             at,
         )?;
+        rollups_after_change(conn, &existing)?;
         Ok(Written {
             id,
             outcome: WriteOutcome::Updated,

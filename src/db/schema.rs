@@ -174,6 +174,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+
+    group_rollups (group_id, indicator_id, period_code) {
+        group_id -> BigInt,
+        indicator_id -> BigInt,
+        period_code -> Text,
+        members_stored -> BigInt,
+        total -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    rollup_state (id) {
+        id -> Integer,
+        version -> Integer,
+    }
+}
+
+diesel::joinable!(group_rollups -> committee_groups (group_id));
+diesel::joinable!(group_rollups -> indicators (indicator_id));
 diesel::joinable!(committee_group_members -> committees (committee_id));
 diesel::joinable!(committee_group_members -> committee_groups (group_id));
 diesel::joinable!(observations -> committees (committee_id));
@@ -211,6 +234,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     committees,
     committee_groups,
     committee_group_members,
+    group_rollups,
+    rollup_state,
     indicators,
     observations,
     observation_revisions,

@@ -34,7 +34,7 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::indicator::MeasureKind;
@@ -97,7 +97,7 @@ impl FromIterator<StoredFigure> for Figures {
 }
 
 /// How a derived value was computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// A flow: the sum of figures that tile the period.
@@ -111,7 +111,7 @@ pub enum Rule {
 }
 
 /// Where a value came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Provenance {
     /// A figure stored for this period (or for one with the same span).
@@ -142,7 +142,7 @@ pub enum Provenance {
 /// figure stored for the period, 1 of 1 or 0 of 1; for a ratio, the less
 /// complete of numerator and denominator; for a group, the totals over the
 /// members that have a value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Completeness {
     pub present: u32,
     pub expected: u32,
@@ -172,7 +172,7 @@ impl Completeness {
 }
 
 /// The answer to "the value of I for C in P".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Resolved {
     #[schema(value_type = String)]
     pub period: PeriodCode,
@@ -703,6 +703,19 @@ pub fn group_total(period: &PeriodCode, members: &[Resolved]) -> (Resolved, usiz
         completeness,
     };
     (resolved, present.len())
+}
+
+/// The total of one period over the figures stored for exactly that period
+/// by members of a group (in member order), and how many there are: the
+/// [`group_total`] of what [`resolve`] answers for each (a stored figure is
+/// its own answer). When every member has one, it is the group's answer for
+/// the period, which is why storage keeps it current on write (a rollup).
+pub fn stored_total(period: &PeriodCode, figures: &[StoredFigure]) -> (Resolved, usize) {
+    let members: Vec<Resolved> = figures
+        .iter()
+        .map(|figure| Resolved::stored(*period, figure))
+        .collect();
+    group_total(period, &members)
 }
 
 #[cfg(test)]

@@ -177,10 +177,12 @@ pub async fn year_over_year(
             items,
         })
     });
-    let body = answer(&answers, &request, compute).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
+    let (body, cached) = answer(&answers, &request, compute).await?;
+    let mut response = HttpResponse::Ok();
+    if let Some(header) = cached.header() {
+        response.insert_header(header);
+    }
+    Ok(response.content_type("application/json").body(body))
 }
 
 /// Parameters of a series.
@@ -267,6 +269,8 @@ pub async fn series(
         let request = SeriesRequest {
             committees,
             group: query.group.clone(),
+            group_id: catalog.group_id(),
+            use_rollups: true,
             catalog: &catalog.indicators,
             indicator: &indicator,
             from,
@@ -519,7 +523,7 @@ pub async fn dashboard(
     let compute = with_conn(&pool, move |conn| {
         build_dashboard(conn, &code, period, allow_incomplete, as_of)
     });
-    let body = answer(&answers, &request, compute).await?;
+    let (body, cached) = answer(&answers, &request, compute).await?;
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
     let matches = request
         .headers()
@@ -538,6 +542,9 @@ pub async fn dashboard(
     response
         .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, "no-cache"));
+    if let Some(header) = cached.header() {
+        response.insert_header(header);
+    }
     if matches {
         return Ok(response.finish());
     }

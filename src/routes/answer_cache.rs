@@ -285,7 +285,7 @@ pub async fn answer<T, F>(
     cache: &AnswerCache,
     request: &HttpRequest,
     compute: F,
-) -> Result<Bytes, ApiError>
+) -> Result<(Bytes, CacheUse), ApiError>
 where
     T: Serialize,
     F: Future<Output = Result<T, ApiError>>,
@@ -293,14 +293,39 @@ where
     let version = cache.version().await;
     let key = request.uri().to_string();
     if let Some(body) = version.as_ref().and_then(|v| cache.get(&key, v)) {
-        return Ok(body);
+        return Ok((body, CacheUse::Hit));
     }
     let answer = compute.await?;
     let body = Bytes::from(serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.into()))?);
-    if let Some(version) = version {
-        cache.put(&key, version, body.clone());
+    let used = match version {
+        Some(version) => {
+            cache.put(&key, version, body.clone());
+            CacheUse::Miss
+        }
+        None => CacheUse::Off,
+    };
+    Ok((body, used))
+}
+
+/// Whether an answer came from the cache, told to clients (and to the bench
+/// harness, which reports the hit rate) as `x-chitieu-cache: hit | miss`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheUse {
+    Hit,
+    Miss,
+    /// The cache is off (or the data version could not be read).
+    Off,
+}
+
+impl CacheUse {
+    /// The `x-chitieu-cache` header, when the cache is on.
+    pub fn header(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            CacheUse::Hit => Some(("x-chitieu-cache", "hit")),
+            CacheUse::Miss => Some(("x-chitieu-cache", "miss")),
+            CacheUse::Off => None,
+        }
     }
-    Ok(body)
 }
 
 #[cfg(test)]

@@ -281,9 +281,7 @@ pub async fn create_group(
                     source_id,
                 },
             )?;
-            for id in member_ids {
-                db::groups::add_member(conn, row.id, id)?;
-            }
+            db::groups::add_members(conn, row.id, &member_ids)?;
             detail(conn, row)
         })
     })

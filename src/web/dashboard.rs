@@ -262,6 +262,8 @@ fn series_for(
         &SeriesRequest {
             committees,
             group: None,
+            group_id: None,
+            use_rollups: true,
             indicator: &indicator,
             catalog: &catalog.indicators,
             from: chart_range(period),

@@ -569,7 +569,34 @@ async fn a_dashboard_answers_in_one_call_and_304_while_nothing_changes(backend: 
     }
 }
 
+/// The answer cache says whether it answered (`x-chitieu-cache`), and a hit is
+/// the answer computed afresh: a write makes the next request a miss with the
+/// new figure in it.
+async fn the_answer_cache_says_hit_or_miss_and_never_serves_an_old_answer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let path = "/api/v1/comparisons/yoy?committee=haiphong-business-bloc&indicator=revenue&period=2022";
+    let get = || async {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let cache = response
+            .headers()
+            .get("x-chitieu-cache")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (cache, response.json::<Value>().await.unwrap())
+    };
+    let (first, before) = get().await;
+    assert_eq!(first.as_deref(), Some("miss"));
+    let (second, again) = get().await;
+    assert_eq!(second.as_deref(), Some("hit"));
+    assert_eq!(before, again, "a hit is the same answer");
+    enter(&app, "haiphong-business-bloc", "revenue", "2022", "99999").await;
+    let (third, after) = get().await;
+    assert_eq!(third.as_deref(), Some("miss"), "a write invalidates");
+    assert_eq!(after["items"][0]["current"]["value"], "99999", "{after}");
+}
+
 crate::both_backends!(
+    the_answer_cache_says_hit_or_miss_and_never_serves_an_old_answer,
     year_on_year_compares_checks_reported_changes_and_implies_missing_values,
     one_pair_answers_as_in_a_list_and_sees_every_change,
     series_aggregate_by_measure_kind_and_transform,

@@ -21,6 +21,7 @@ mod operators;
 mod plausibility;
 mod readme;
 mod resolver;
+mod rollups;
 mod security;
 mod seed_figures;
 mod web;
