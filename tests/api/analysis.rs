@@ -574,7 +574,8 @@ async fn a_dashboard_answers_in_one_call_and_304_while_nothing_changes(backend: 
 /// new figure in it.
 async fn the_answer_cache_says_hit_or_miss_and_never_serves_an_old_answer(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let path = "/api/v1/comparisons/yoy?committee=haiphong-business-bloc&indicator=revenue&period=2022";
+    let path =
+        "/api/v1/comparisons/yoy?committee=haiphong-business-bloc&indicator=revenue&period=2022";
     let get = || async {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 200);
