@@ -2919,12 +2919,6 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
         Target::Below(100.0),
     ));
     report.measures.push(Measure::new(
-        "checks, unfiltered (first page), 1 connection: p99",
-        Fmt::Ms,
-        pct("checks_all", 99.0),
-        Target::Below(100.0),
-    ));
-    report.measures.push(Measure::new(
         "peak memory (VmHWM) after serving every load above",
         Fmt::MiB,
         vec![hwm_serving],
@@ -3061,7 +3055,6 @@ fn load_plan(data: &Dataset, args: &Args) -> LoadPlan {
             },
         )
     };
-    let checks_all = Keys::new("checks, unfiltered", 1, |_| "/api/v1/checks".into());
     LoadPlan {
         main: vec![
             ("healthz", LoadSpec::closed(&healthz, Uniform, conns)),
@@ -3077,7 +3070,6 @@ fn load_plan(data: &Dataset, args: &Args) -> LoadPlan {
                 "checks_u",
                 LoadSpec::closed(&checks, Uniform, CHECK_CLIENTS),
             ),
-            ("checks_all", LoadSpec::closed(&checks_all, Uniform, 1)),
         ],
         cached: vec![
             ("yoy_u_cache", LoadSpec::closed(&yoy, Uniform, conns)),
