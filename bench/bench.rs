@@ -2919,6 +2919,28 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
         Target::Below(100.0),
     ));
     report.measures.push(Measure::new(
+        format!(
+            "checks of every committee for a period, a page (10 committees) from a random cursor, closed loop ×{CHECK_CLIENTS}: p99"
+        ),
+        Fmt::Ms,
+        pct("checks_pages_period_u", 99.0),
+        Target::Below(100.0),
+    ));
+    report.measures.push(Measure::new(
+        format!(
+            "checks of every committee and period, a page (the default: 1 committee, all its figures) from a random cursor, closed loop ×{CHECK_CLIENTS}: p99"
+        ),
+        Fmt::Ms,
+        pct("checks_pages_all_u", 99.0),
+        Target::Below(100.0),
+    ));
+    report.measures.push(Measure::new(
+        format!("a page of 100 figures of the unfiltered list from a random cursor, closed loop ×{conns}: p99"),
+        Fmt::Ms,
+        pct("list_u", 99.0),
+        Target::Below(20.0),
+    ));
+    report.measures.push(Measure::new(
         "peak memory (VmHWM) after serving every load above",
         Fmt::MiB,
         vec![hwm_serving],
@@ -3041,6 +3063,54 @@ fn load_plan(data: &Dataset, args: &Args) -> LoadPlan {
             },
         )
     };
+    // A page of checks over every committee (default page: 10 committees),
+    // starting after a committee drawn from the data, for one period or for
+    // every period of those committees (walking the whole database a page at
+    // a time). The cursor is the hex of the last committee code of the page
+    // before, as the server gives it.
+    let cursor_after = |committees: &[String], k: usize| -> String {
+        match k {
+            0 => String::new(),
+            k => format!("&cursor={}", hex::encode(committees[k - 1].as_bytes())),
+        }
+    };
+    let checks_pages_period = {
+        let (c, p) = (committees.clone(), year_quarters.clone());
+        Keys::new(
+            "a page of checks of every committee for a period",
+            c.len() * p.len(),
+            move |k| {
+                format!(
+                    "/api/v1/checks?period={}{}",
+                    p[k % p.len()],
+                    cursor_after(&c, k / p.len())
+                )
+            },
+        )
+    };
+    let checks_pages_all = {
+        let c = committees.clone();
+        Keys::new(
+            "a page of checks of every committee, all periods",
+            c.len(),
+            move |k| match k {
+                0 => "/api/v1/checks".to_owned(),
+                k => format!("/api/v1/checks?{}", &cursor_after(&c, k)[1..]),
+            },
+        )
+    };
+    // A page of the figure list starting anywhere in it (keyset paging: the
+    // cursor is the hex of the id before the page).
+    let list_pages = {
+        let rows = data.rows;
+        Keys::new("a page of the figure list", rows, move |k| match k {
+            0 => "/api/v1/observations?limit=100".to_owned(),
+            k => format!(
+                "/api/v1/observations?limit=100&cursor={}",
+                hex::encode((k as i64).to_be_bytes())
+            ),
+        })
+    };
     let checks = {
         let (c, p) = (committees, year_quarters);
         Keys::new(
@@ -3070,6 +3140,15 @@ fn load_plan(data: &Dataset, args: &Args) -> LoadPlan {
                 "checks_u",
                 LoadSpec::closed(&checks, Uniform, CHECK_CLIENTS),
             ),
+            (
+                "checks_pages_period_u",
+                LoadSpec::closed(&checks_pages_period, Uniform, CHECK_CLIENTS),
+            ),
+            (
+                "checks_pages_all_u",
+                LoadSpec::closed(&checks_pages_all, Uniform, CHECK_CLIENTS),
+            ),
+            ("list_u", LoadSpec::closed(&list_pages, Uniform, conns)),
         ],
         cached: vec![
             ("yoy_u_cache", LoadSpec::closed(&yoy, Uniform, conns)),

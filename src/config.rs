@@ -64,6 +64,11 @@ impl fmt::Debug for DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: DatabaseUrl,
+    /// A streaming replica of the PostgreSQL primary (`DATABASE_READ_URL`):
+    /// the read-only API answers (analysis, lists, exports) are read there,
+    /// each saying how far the replica had replayed. Writes, reads of one
+    /// figure (with its ETag for If-Match) and the web app stay on the primary.
+    pub database_read_url: Option<DatabaseUrl>,
     pub bind_addr: SocketAddr,
     pub pool_size: u32,
     /// Load `seed_dir` on start (idempotent).
@@ -80,7 +85,8 @@ pub struct Config {
     /// Origins allowed to call the API from a browser (`CHITIEU_CORS_ORIGINS`, comma-separated).
     pub cors_origins: Vec<String>,
     /// Memory for analysis answers kept while the data is unchanged (SQLite;
-    /// `CHITIEU_ANSWER_CACHE_MIB`, default 8, 0 turns it off).
+    /// `CHITIEU_ANSWER_CACHE_MIB`, default 0: off; with keys spread over the
+    /// data it costs more than it saves, bench/RESULTS.md).
     pub answer_cache_bytes: usize,
     /// How long a write waits for another writer's lock before it is
     /// answered 503 with `Retry-After` (`CHITIEU_DB_LOCK_WAIT_MS`, default 10 s).
@@ -122,7 +128,7 @@ fn default_pool_size(url: &DatabaseUrl) -> u64 {
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 
 impl Config {
-    /// Reads `DATABASE_URL`, `BIND_ADDR`, `DATABASE_POOL_SIZE`, `CHITIEU_SEED`,
+    /// Reads `DATABASE_URL`, `DATABASE_READ_URL`, `BIND_ADDR`, `DATABASE_POOL_SIZE`, `CHITIEU_SEED`,
     /// `CHITIEU_SEED_DIR`, `CHITIEU_MAX_BODY_BYTES`, `CHITIEU_MAX_IMPORT_BYTES`, `CHITIEU_WORKERS`,
     /// `CHITIEU_PUBLIC_READ`, `CHITIEU_CORS_ORIGINS`, `CHITIEU_ANSWER_CACHE_MIB` and
     /// `CHITIEU_DB_LOCK_WAIT_MS`, `CHITIEU_STATEMENT_TIMEOUT_MS` and
@@ -156,11 +162,22 @@ impl Config {
             }
         };
         let seed_on_start = flag("CHITIEU_SEED", true)?;
+        let database_read_url = var("DATABASE_READ_URL")
+            .map(|raw| DatabaseUrl::parse(&raw))
+            .transpose()?;
+        match (&database_url, &database_read_url) {
+            (_, None) | (DatabaseUrl::Postgres(_), Some(DatabaseUrl::Postgres(_))) => {}
+            _ => anyhow::bail!(
+                "DATABASE_READ_URL names a streaming replica of a PostgreSQL DATABASE_URL; \
+                 both must be postgres:// URLs"
+            ),
+        }
         let pool_size = u32::try_from(
             number("DATABASE_POOL_SIZE", default_pool_size(&database_url))?.clamp(1, 256),
         )?;
         Ok(Self {
             database_url,
+            database_read_url,
             bind_addr,
             pool_size,
             seed_on_start,
@@ -182,7 +199,7 @@ impl Config {
                 "CHITIEU_STATEMENT_TIMEOUT_MS",
                 crate::db::connection::DEFAULT_STATEMENT_TIMEOUT.as_millis() as u64,
             )?),
-            answer_cache_bytes: usize::try_from(number("CHITIEU_ANSWER_CACHE_MIB", 8)?.min(4096))?
+            answer_cache_bytes: usize::try_from(number("CHITIEU_ANSWER_CACHE_MIB", 0)?.min(4096))?
                 * 1024
                 * 1024,
             plausibility_factor: crate::domain::plausibility::Factor::new(u32::try_from(number(

@@ -328,7 +328,7 @@ pub fn load_dir(conn: &mut AnyConnection, dir: &Path) -> anyhow::Result<SeedRepo
                     serde_json::to_string(&errors).unwrap_or_default()
                 )
             })?;
-            let exists = db::targets::list(
+            let missing = db::targets::list(
                 conn,
                 &db::targets::TargetFilter {
                     committees: vec![input.committee.clone()],
@@ -336,10 +336,10 @@ pub fn load_dir(conn: &mut AnyConnection, dir: &Path) -> anyhow::Result<SeedRepo
                     period: Some(target.period),
                 },
                 1,
-                0,
+                None,
             )?
-            .1 > 0;
-            if !exists {
+            .is_empty();
+            if missing {
                 db::targets::upsert(conn, &target, author)?;
                 report.targets += 1;
             }

@@ -154,14 +154,28 @@ async fn not_found(request: HttpRequest) -> actix_web::HttpResponse {
 /// Starts the server on `listener`.
 pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server, anyhow::Error> {
     let pool = web::Data::new(pool);
+    let read_pool = web::Data::new(match &config.database_read_url {
+        None => routes::ReadPool::primary(pool.clone()),
+        Some(url) => {
+            tracing::info!(replica = %url.redacted(), "read-only answers are read on the replica");
+            routes::ReadPool::replica(db::build_pool_with(
+                url,
+                config.pool_size,
+                config.session_limits(),
+            )?)
+        }
+    });
+    // Cached answers are keyed by the primary's snapshot; an answer read on a
+    // replica may be older than that, so with a replica nothing is cached.
+    let answer_cache_bytes = match config.database_read_url {
+        None => config.answer_cache_bytes,
+        Some(_) => 0,
+    };
     let shared_config = web::Data::new(config.clone());
     let auth = web::Data::new(AuthSettings {
         public_read: config.public_read,
     });
-    let answers = web::Data::new(AnswerCache::new(
-        &config.database_url,
-        config.answer_cache_bytes,
-    ));
+    let answers = web::Data::new(AnswerCache::new(&config.database_url, answer_cache_bytes));
     let origins = config.cors_origins.clone();
     let max_body = config.max_body_bytes;
     let document = openapi::document();
@@ -201,6 +215,7 @@ pub fn run(listener: TcpListener, pool: Pool, config: &Config) -> Result<Server,
             // every answer, errors of the layers inside included.
             .wrap(from_fn(crate::telemetry::request_id))
             .app_data(pool.clone())
+            .app_data(read_pool.clone())
             .app_data(answers.clone())
             .app_data(auth.clone())
             .app_data(query_rules.clone())

@@ -1,6 +1,8 @@
 //! Consistency checks: where a reported figure can be recomputed from stored
 //! ones, show both and flag disagreements.
 
+use std::collections::HashMap;
+
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -10,6 +12,7 @@ use super::resolver::Resolver;
 use crate::db::indicators::IndicatorRow;
 use crate::db::observations::{select_rows, ObservationRow, Selection};
 use crate::db::AnyConnection;
+use crate::domain::breakdown::Breakdown;
 use crate::domain::comparison::{check_reported, percent_change, share, Verdict};
 use crate::domain::period::PeriodCode;
 use crate::domain::resolve::Resolved;
@@ -83,8 +86,112 @@ fn resolved_base(resolved: Resolved) -> Option<Base> {
     })
 }
 
-/// Every check that can be made on the figures of these committees and period.
-pub fn run_checks(
+/// Committees checked in one page of checks for a period, unless the caller
+/// asks for another number.
+pub const DEFAULT_PAGE_COMMITTEES: usize = 10;
+/// Committees checked in one page of checks of every period: one committee's
+/// whole history (thousands of figures) is already a page's worth of work.
+pub const DEFAULT_PAGE_COMMITTEES_ALL_PERIODS: usize = 1;
+
+/// The page size when the caller does not give one.
+pub fn default_page_committees(period: Option<&PeriodCode>) -> usize {
+    match period {
+        Some(_) => DEFAULT_PAGE_COMMITTEES,
+        None => DEFAULT_PAGE_COMMITTEES_ALL_PERIODS,
+    }
+}
+/// The most committees one page of checks may cover: the work of a request
+/// is bounded by this many committees' figures, whatever the database holds.
+pub const MAX_PAGE_COMMITTEES: usize = 50;
+
+/// Where the next page of checks starts: after this committee code. On the
+/// wire it is opaque (hex), so that clients pass it back rather than build it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckCursor(String);
+
+impl CheckCursor {
+    /// Reads a cursor given back by a client; anything else is a 400.
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let invalid = || {
+            ApiError::invalid_parameter(
+                "cursor",
+                "invalid_cursor",
+                "not a cursor this server gave: pass back the `next_cursor` of the previous page",
+            )
+        };
+        let bytes = hex::decode(raw.trim()).map_err(|_| invalid())?;
+        let code = String::from_utf8(bytes).map_err(|_| invalid())?;
+        crate::domain::code::CommitteeCode::parse(&code).map_err(|_| invalid())?;
+        Ok(Self(code))
+    }
+
+    pub fn encode(&self) -> String {
+        hex::encode(self.0.as_bytes())
+    }
+}
+
+/// One page of checks: those of up to `limit` committees, in code order.
+#[derive(Debug)]
+pub struct CheckPage {
+    pub checks: Vec<Check>,
+    /// The committees this page checked, in order.
+    pub committees: Vec<String>,
+    /// Where the next page starts, if any committee is left.
+    pub next: Option<CheckCursor>,
+}
+
+/// The checks of one page of committees: the `named` ones (all committees
+/// when `None`) in code order, the first `limit` after `cursor`. The API's
+/// `/checks` and the web app's checks page both call this.
+pub fn check_page(
+    conn: &mut AnyConnection,
+    catalog: &mut Catalog,
+    named: Option<Vec<(i64, String)>>,
+    period: Option<&PeriodCode>,
+    allow_incomplete: bool,
+    limit: usize,
+    cursor: Option<&CheckCursor>,
+) -> Result<CheckPage, ApiError> {
+    let limit = limit.clamp(1, MAX_PAGE_COMMITTEES);
+    let after = cursor.map(|c| c.0.as_str());
+    let mut committees: Vec<(i64, String)> = match named {
+        Some(mut named) => {
+            named.sort_by(|a, b| a.1.cmp(&b.1));
+            named.dedup_by_key(|c| c.0);
+            named
+                .into_iter()
+                .filter(|(_, code)| after.is_none_or(|after| code.as_str() > after))
+                .take(limit + 1)
+                .collect()
+        }
+        None => crate::db::committees::codes_after(conn, after, limit as i64 + 1)?,
+    };
+    let next = if committees.len() > limit {
+        committees.truncate(limit);
+        committees.last().map(|(_, code)| CheckCursor(code.clone()))
+    } else {
+        None
+    };
+    let checks = if committees.is_empty() {
+        Vec::new()
+    } else {
+        let ids: Vec<i64> = committees.iter().map(|c| c.0).collect();
+        let mut checks = run_checks(conn, catalog, &ids, period, allow_incomplete)?;
+        // In the page's committee order, so that pages read one after
+        // another list the checks as one large page would.
+        checks.sort_by(|a, b| a.committee.cmp(&b.committee));
+        checks
+    };
+    Ok(CheckPage {
+        checks,
+        committees: committees.into_iter().map(|c| c.1).collect(),
+        next,
+    })
+}
+
+/// Every check that can be made on the figures of these committees (never
+/// empty: see [`check_page`]) and period.
+fn run_checks(
     conn: &mut AnyConnection,
     catalog: &mut Catalog,
     committee_ids: &[i64],
@@ -106,6 +213,15 @@ pub fn run_checks(
             ..Selection::default()
         },
     )?;
+    // One order whatever order the database returned them in: by committee,
+    // indicator, period, breakdown and id.
+    let mut rows = rows;
+    rows.sort_by(|a, b| {
+        (a.committee_id, a.indicator_id, a.period_start, a.period_end)
+            .cmp(&(b.committee_id, b.indicator_id, b.period_start, b.period_end))
+            .then_with(|| a.breakdown.cmp(&b.breakdown))
+            .then_with(|| a.id.cmp(&b.id))
+    });
     let row_committees: Vec<i64> = rows.iter().map(|r| r.committee_id).collect();
     catalog.learn_codes(conn, &row_committees)?;
     // Without a period every figure of the committees was read, and the
@@ -129,11 +245,27 @@ pub fn run_checks(
             )?
         }
     };
+    // Every figure by its key, and each total's one-dimension parts: the
+    // checks look figures up in these, so checking is linear in the figures.
+    let by_key: HashMap<Key, &ObservationRow> = rows.iter().map(|r| (key_of(r), r)).collect();
+    let mut parts_of: HashMap<(i64, i64, PeriodCode), Vec<&ObservationRow>> = HashMap::new();
+    for part in rows.iter().filter(|p| p.breakdown.as_map().len() == 1) {
+        parts_of
+            .entry((part.committee_id, part.indicator_id, part.period_code))
+            .or_default()
+            .push(part);
+    }
     let base_of = |row: &ObservationRow, indicator: &IndicatorRow, period: &PeriodCode| {
         if row.breakdown.is_total() {
             resolved_base(resolver.resolve(row.committee_id, indicator, period))
         } else {
-            by_key_lookup(&rows, row, indicator.id, period)
+            by_key
+                .get(&(row.committee_id, indicator.id, *period, &row.breakdown))
+                .map(|r| Base {
+                    value: r.value,
+                    ids: vec![r.id],
+                    how: String::new(),
+                })
         }
     };
     let judged = rows
@@ -223,15 +355,10 @@ pub fn run_checks(
         }
         // Breakdowns of a total.
         if row.breakdown.is_total() {
-            let parts: Vec<&ObservationRow> = rows
-                .iter()
-                .filter(|p| {
-                    p.committee_id == row.committee_id
-                        && p.indicator_id == row.indicator_id
-                        && p.period_code == row.period_code
-                        && p.breakdown.as_map().len() == 1
-                })
-                .collect();
+            let parts: &[&ObservationRow] = parts_of
+                .get(&(row.committee_id, row.indicator_id, row.period_code))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             for (dimension, values) in COMPLETE_DIMENSIONS {
                 let members: Vec<&&ObservationRow> = parts
                     .iter()
@@ -267,7 +394,7 @@ pub fn run_checks(
                     ids,
                 ));
             }
-            for part in &parts {
+            for part in parts {
                 // A part can exceed its total only if the total is a lower bound or the part an upper one.
                 let may_exceed = matches!(
                     row.qualifier,
@@ -295,23 +422,14 @@ pub fn run_checks(
     Ok(checks)
 }
 
-/// The figure of the same breakdown as `row`, stored for exactly `period`.
-fn by_key_lookup(
-    rows: &[ObservationRow],
-    row: &ObservationRow,
-    indicator_id: i64,
-    period: &PeriodCode,
-) -> Option<Base> {
-    rows.iter()
-        .find(|r| {
-            r.committee_id == row.committee_id
-                && r.indicator_id == indicator_id
-                && r.period_code == *period
-                && r.breakdown == row.breakdown
-        })
-        .map(|r| Base {
-            value: r.value,
-            ids: vec![r.id],
-            how: String::new(),
-        })
+/// A figure's key: committee, indicator, period, breakdown.
+type Key<'a> = (i64, i64, PeriodCode, &'a Breakdown);
+
+fn key_of(row: &ObservationRow) -> Key<'_> {
+    (
+        row.committee_id,
+        row.indicator_id,
+        row.period_code,
+        &row.breakdown,
+    )
 }

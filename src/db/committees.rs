@@ -184,3 +184,21 @@ pub fn codes_by_id(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<(i6
         .select((committees::id, committees::code))
         .load(conn)
 }
+
+/// Up to `limit` committees' ids and codes in code order, after `after` (from
+/// the first when `None`): a page of committees read by the unique code index.
+pub fn codes_after(
+    conn: &mut AnyConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<(i64, String)>> {
+    let mut query = committees::table
+        .select((committees::id, committees::code))
+        .order(committees::code)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(committees::code.gt(after.to_owned()));
+    }
+    query.load(conn)
+}

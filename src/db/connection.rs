@@ -376,3 +376,33 @@ where
         }
     }
 }
+
+/// How far a PostgreSQL streaming replica has replayed its primary's
+/// write-ahead log: the log position and the commit time of the last
+/// transaction replayed. An answer read on the replica after this was read
+/// holds every transaction committed up to it.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct ReplayPosition {
+    /// `pg_last_wal_replay_lsn()`, e.g. `0/3000148`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub lsn: String,
+    /// `pg_last_xact_replay_timestamp()` in UTC (RFC 3339), empty before the
+    /// first replayed transaction.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub replayed_at: String,
+}
+
+/// The replay position of the replica `conn` is connected to; `None` on a
+/// primary (or SQLite), which is never behind.
+pub fn replay_position(conn: &mut AnyConnection) -> QueryResult<Option<ReplayPosition>> {
+    let AnyConnection::Postgres(pg) = conn else {
+        return Ok(None);
+    };
+    let position: ReplayPosition = diesel::sql_query(
+        "SELECT COALESCE(pg_last_wal_replay_lsn()::text, '') AS lsn, \
+         COALESCE(to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', \
+         'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '') AS replayed_at",
+    )
+    .get_result(pg)?;
+    Ok((!position.lsn.is_empty()).then_some(position))
+}

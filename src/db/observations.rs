@@ -381,50 +381,37 @@ fn into_standing_record(
     ))
 }
 
-/// One page of figures matching `filter`, and how many match in all.
+/// One page of figures matching `filter`: up to `limit` of them in id order
+/// (the order they were first entered), after the figure `after` when given.
+/// The page is found by the primary key (keyset paging): its cost is the
+/// page's, however deep into the list it is.
 pub fn list(
     conn: &mut AnyConnection,
     filter: &ObservationFilter,
     limit: i64,
-    offset: i64,
-) -> QueryResult<(Vec<ObservationRecord>, i64)> {
-    let total = count(conn, filter)?;
-    let records = match filter.as_of {
+    after: Option<i64>,
+) -> QueryResult<Vec<ObservationRecord>> {
+    let after = after.unwrap_or(0);
+    match filter.as_of {
         None => filtered(filter)
+            .filter(observations::id.gt(after))
             .select(record_columns())
-            .order((
-                observations::period_start,
-                observations::period_end,
-                committees::code,
-                indicators::code,
-                observations::breakdown,
-                // A total order, so that pages neither skip nor repeat a figure.
-                observations::id,
-            ))
+            .order(observations::id)
             .limit(limit)
-            .offset(offset)
             .load::<RecordTuple>(conn)?
             .into_iter()
             .map(into_record)
-            .collect::<QueryResult<_>>()?,
+            .collect(),
         Some(at) => narrowed!(standing_at!(at), filter, observation_revisions::status)
+            .filter(observations::id.gt(after))
             .select(standing_columns())
-            .order((
-                observations::period_start,
-                observations::period_end,
-                committees::code,
-                indicators::code,
-                observations::breakdown,
-                observations::id,
-            ))
+            .order(observations::id)
             .limit(limit)
-            .offset(offset)
             .load::<StandingTuple>(conn)?
             .into_iter()
             .map(into_standing_record)
-            .collect::<QueryResult<_>>()?,
-    };
-    Ok((records, total))
+            .collect(),
+    }
 }
 
 /// How many figures match `filter`.
@@ -435,6 +422,39 @@ pub fn count(conn: &mut AnyConnection, filter: &ObservationFilter) -> QueryResul
             .count()
             .get_result(conn),
     }
+}
+
+/// How many live total figures (no breakdown) each committee has for
+/// `period`, by status: `(committee_id, status, count)`. One grouped query
+/// probing `(indicator_id, period_code)` once per indicator, so its cost is
+/// the period's figures, not the database's.
+pub fn completeness(
+    conn: &mut AnyConnection,
+    indicator_ids: &[i64],
+    period: &PeriodCode,
+) -> QueryResult<Vec<(i64, ObservationStatus, i64)>> {
+    let rows: Vec<(i64, String, i64)> = observations::table
+        .filter(observations::indicator_id.eq_any(indicator_ids))
+        .filter(observations::period_code.eq(period.code()))
+        .filter(observations::breakdown.eq(Breakdown::total().canonical()))
+        .filter(observations::deleted_at.is_null())
+        .group_by((observations::committee_id, observations::status))
+        .select((
+            observations::committee_id,
+            observations::status,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(committee, status, count)| {
+            let status = status.parse::<ObservationStatus>().map_err(|e| {
+                diesel::result::Error::DeserializationError(
+                    format!("status {status:?}: {e}").into(),
+                )
+            })?;
+            Ok((committee, status, count))
+        })
+        .collect()
 }
 
 /// The distinct period spans (start and end days) of the figures that match

@@ -76,8 +76,8 @@ pub fn list(
     conn: &mut AnyConnection,
     filter: &TargetFilter,
     limit: i64,
-    offset: i64,
-) -> QueryResult<(Vec<TargetRecord>, i64)> {
+    after: Option<i64>,
+) -> QueryResult<Vec<TargetRecord>> {
     let build = || {
         let mut query = targets::table
             .inner_join(committees::table)
@@ -95,8 +95,8 @@ pub fn list(
         }
         query
     };
-    let total = build().count().get_result(conn)?;
     let rows: Vec<RecordTuple> = build()
+        .filter(targets::id.gt(after.unwrap_or(0)))
         .select((
             TargetRow::as_select(),
             committees::code,
@@ -105,11 +105,10 @@ pub fn list(
             indicators::scale,
             sources::code.nullable(),
         ))
-        .order((targets::period_start, committees::code, indicators::code))
+        .order(targets::id)
         .limit(limit)
-        .offset(offset)
         .load(conn)?;
-    Ok((rows.into_iter().map(into_record).collect(), total))
+    Ok(rows.into_iter().map(into_record).collect())
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<TargetRecord>> {

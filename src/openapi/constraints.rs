@@ -110,13 +110,13 @@ pub fn apply(document: &mut OpenApi) {
                     }
                     ParameterIn::Query if name == "limit" => {
                         if let Some(object) = object(schema) {
+                            let most = if path.ends_with("/checks") {
+                                crate::analysis::checks::MAX_PAGE_COMMITTEES as i32
+                            } else {
+                                crate::routes::MAX_PAGE_SIZE as i32
+                            };
                             object.minimum = Some(1.into());
-                            object.maximum = Some((crate::routes::MAX_PAGE_SIZE as i32).into());
-                        }
-                    }
-                    ParameterIn::Query if name == "offset" => {
-                        if let Some(object) = object(schema) {
-                            object.minimum = Some(0.into());
+                            object.maximum = Some(most.into());
                         }
                     }
                     ParameterIn::Query => {

@@ -10,15 +10,17 @@ use utoipa::{IntoParams, ToSchema};
 use super::answer_cache::{answer, AnswerCache};
 use super::{with_conn, with_heavy_conn};
 use crate::analysis::catalog::Catalog;
-use crate::analysis::checks::{run_checks, Check};
+use crate::analysis::checks::{
+    check_page, default_page_committees, Check, CheckCursor, MAX_PAGE_COMMITTEES,
+};
 use crate::analysis::comparisons::{
     base_period, compare, compare_pair, compare_with, Basis, Comparison,
 };
 use crate::analysis::progress::{jobs, judge, progress_report, TargetProgress};
 use crate::analysis::resolver::Resolver;
 use crate::analysis::series::{build_series, Series, SeriesRequest};
+use crate::db;
 use crate::db::indicators::IndicatorRow;
-use crate::db::{self, Pool};
 use crate::domain::code::{CommitteeCode, IndicatorCode};
 use crate::domain::comparison::Verdict;
 use crate::domain::period::{Frequency, PeriodCode};
@@ -113,11 +115,12 @@ pub struct ComparisonReport {
 #[get("/comparisons/yoy")]
 pub async fn year_over_year(
     _: Reader,
-    pool: web::Data<Pool>,
+    read: web::Data<super::ReadPool>,
     answers: web::Data<AnswerCache>,
     request: HttpRequest,
     query: web::Query<ComparisonQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let position = read.position().await?;
     let query = query.into_inner();
     let period = required_period("period", query.period.as_deref())?;
     let basis = query.basis.unwrap_or_default();
@@ -135,7 +138,7 @@ pub async fn year_over_year(
                 IndicatorCode::parse(indicator).ok()?,
             ))
         });
-    let compute = with_conn(&pool, move |conn| {
+    let compute = with_conn(read.pool(), move |conn| {
         if let Some((committee, indicator)) = &pair {
             if let Some(item) = compare_pair(
                 conn,
@@ -182,6 +185,7 @@ pub async fn year_over_year(
     if let Some(header) = cached.header() {
         response.insert_header(header);
     }
+    super::replica_headers(&mut response, position.as_ref());
     Ok(response.content_type("application/json").body(body))
 }
 
@@ -229,10 +233,11 @@ pub struct SeriesQuery {
 #[get("/series")]
 pub async fn series(
     _: Reader,
-    pool: web::Data<Pool>,
+    read: web::Data<super::ReadPool>,
     lane: web::Data<super::HeavyLane>,
     query: web::Query<SeriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let position = read.position().await?;
     let query = query.into_inner();
     let from = required_period("from", query.from.as_deref())?;
     let to = required_period("to", query.to.as_deref())?;
@@ -251,7 +256,7 @@ pub async fn series(
             "a series has one indicator: values of different indicators (and units) are never added",
         ));
     }
-    let series = with_heavy_conn(&pool, &lane, move |conn| {
+    let series = with_heavy_conn(read.pool(), &lane, move |conn| {
         let mut catalog = Catalog::load(conn)?;
         let committees = catalog.committees_or_group(
             conn,
@@ -283,7 +288,9 @@ pub async fn series(
         build_series(conn, &request)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(series))
+    let mut response = HttpResponse::Ok();
+    super::replica_headers(&mut response, position.as_ref());
+    Ok(response.json(series))
 }
 
 /// Parameters of the consistency checks.
@@ -299,19 +306,34 @@ pub struct CheckQuery {
     /// Check against a base derived from only some of its sub-periods (said so in the
     /// message); by default such a base is refused and the check not made.
     pub allow_incomplete: Option<bool>,
+    /// Committees checked in this page, in code order: at most 50; by default 10 with a
+    /// `period`, 1 without (a committee's whole history).
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<usize>,
+    /// Where this page starts: the `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// The consistency checks.
+/// One page of consistency checks: those of a page of committees.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckReport {
     /// Checks listed (inconsistencies only unless `include_consistent`).
     pub items: Vec<Check>,
+    /// Inconsistencies found in this page's committees.
     pub inconsistent: usize,
+    /// Checks that passed in this page's committees.
     pub consistent: usize,
+    /// The committees this page checked, in code order.
+    pub committees: Vec<String>,
+    /// The cursor of the next page, if committees are left (also in `next` and a `Link` header).
+    pub next_cursor: Option<String>,
+    /// The URL of the next page, if committees are left.
+    pub next: Option<String>,
 }
 
 /// Every place where a reported figure disagrees with one recomputed from
-/// stored figures: shares, reported year-on-year changes, breakdowns.
+/// stored figures: shares, reported year-on-year changes, breakdowns. One
+/// page of committees at a time, in code order; follow `next` for the rest.
 #[utoipa::path(
     tag = "analysis",
     params(CheckQuery),
@@ -327,47 +349,76 @@ pub struct CheckReport {
 #[get("/checks")]
 pub async fn checks(
     _: Reader,
-    pool: web::Data<Pool>,
+    request: HttpRequest,
+    read: web::Data<super::ReadPool>,
     lane: web::Data<super::HeavyLane>,
     query: web::Query<CheckQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let position = read.position().await?;
     let query = query.into_inner();
     let period = period_param("period", query.period.as_deref())?;
     let include_consistent = query.include_consistent.unwrap_or(false);
-    let report = with_heavy_conn(&pool, &lane, move |conn| {
+    let limit = match query.limit {
+        None => default_page_committees(period.as_ref()),
+        Some(n) if (1..=MAX_PAGE_COMMITTEES).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::invalid_parameter(
+                "limit",
+                "out_of_range",
+                format!("committees per page must be between 1 and {MAX_PAGE_COMMITTEES}"),
+            ))
+        }
+    };
+    let cursor = query
+        .cursor
+        .as_deref()
+        .map(CheckCursor::parse)
+        .transpose()?;
+    let page = with_heavy_conn(read.pool(), &lane, move |conn| {
         let mut catalog = Catalog::load(conn)?;
-        let committee_ids: Vec<i64> = match query.committee.as_deref() {
-            Some(raw) => catalog
-                .committees_named(conn, "committee", raw)?
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect(),
-            None => Vec::new(),
+        let named = match query.committee.as_deref() {
+            Some(raw) => Some(catalog.committees_named(conn, "committee", raw)?),
+            None => None,
         };
-        let all = run_checks(
+        check_page(
             conn,
             &mut catalog,
-            &committee_ids,
+            named,
             period.as_ref(),
             query.allow_incomplete.unwrap_or(false),
-        )?;
-        let inconsistent = all
-            .iter()
-            .filter(|c| c.verdict == Verdict::Inconsistent)
-            .count();
-        let consistent = all.len() - inconsistent;
-        let items = all
-            .into_iter()
-            .filter(|c| include_consistent || c.verdict == Verdict::Inconsistent)
-            .collect();
-        Ok(CheckReport {
-            items,
-            inconsistent,
-            consistent,
-        })
+            limit,
+            cursor.as_ref(),
+        )
     })
     .await?;
-    Ok(HttpResponse::Ok().json(report))
+    let inconsistent = page
+        .checks
+        .iter()
+        .filter(|c| c.verdict == Verdict::Inconsistent)
+        .count();
+    let consistent = page.checks.len() - inconsistent;
+    let next_cursor = page.next.as_ref().map(CheckCursor::encode);
+    let next = next_cursor
+        .as_deref()
+        .map(|cursor| super::next_page_url(&request, cursor));
+    let report = CheckReport {
+        items: page
+            .checks
+            .into_iter()
+            .filter(|c| include_consistent || c.verdict == Verdict::Inconsistent)
+            .collect(),
+        inconsistent,
+        consistent,
+        committees: page.committees,
+        next_cursor,
+        next: next.clone(),
+    };
+    let mut response = HttpResponse::Ok();
+    if let Some(next) = &next {
+        response.insert_header(super::next_link_header(next));
+    }
+    super::replica_headers(&mut response, position.as_ref());
+    Ok(response.json(report))
 }
 
 /// Parameters of target progress.
@@ -416,12 +467,13 @@ pub struct ProgressReport {
 #[get("/targets/progress")]
 pub async fn target_progress(
     _: Reader,
-    pool: web::Data<Pool>,
+    read: web::Data<super::ReadPool>,
     query: web::Query<ProgressQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let position = read.position().await?;
     let query = query.into_inner();
     let period = period_param("period", query.period.as_deref())?;
-    let report = with_conn(&pool, move |conn| {
+    let report = with_conn(read.pool(), move |conn| {
         let mut catalog = Catalog::load(conn)?;
         let committee_ids: Vec<i64> = match query.committee.as_deref() {
             Some(raw) => catalog
@@ -451,7 +503,9 @@ pub async fn target_progress(
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(report))
+    let mut response = HttpResponse::Ok();
+    super::replica_headers(&mut response, position.as_ref());
+    Ok(response.json(report))
 }
 
 /// The period of a dashboard.
@@ -510,17 +564,18 @@ pub struct Dashboard {
 #[get("/committees/{code}/dashboard")]
 pub async fn dashboard(
     _: Reader,
-    pool: web::Data<Pool>,
+    read: web::Data<super::ReadPool>,
     answers: web::Data<AnswerCache>,
     request: HttpRequest,
     code: web::Path<String>,
     query: web::Query<DashboardQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let position = read.position().await?;
     let code = code.into_inner();
     let period = required_period("period", query.period.as_deref())?;
     let allow_incomplete = query.allow_incomplete.unwrap_or(false);
     let as_of = super::as_of_param(query.as_of.as_deref())?;
-    let compute = with_conn(&pool, move |conn| {
+    let compute = with_conn(read.pool(), move |conn| {
         build_dashboard(conn, &code, period, allow_incomplete, as_of)
     });
     let (body, cached) = answer(&answers, &request, compute).await?;
@@ -545,6 +600,7 @@ pub async fn dashboard(
     if let Some(header) = cached.header() {
         response.insert_header(header);
     }
+    super::replica_headers(&mut response, position.as_ref());
     if matches {
         return Ok(response.finish());
     }

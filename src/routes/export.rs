@@ -2,7 +2,8 @@
 //!
 //! CSV and JSON are streamed. The figures are read one period span at a time
 //! (every figure with the same first and last day: one year, one quarter …,
-//! in list order) and encoded row by row as the query returns them (SQLite
+//! in period order, then committee, indicator and breakdown: a spreadsheet's
+//! order, where the paged list goes by id) and encoded row by row as the query returns them (SQLite
 //! steps through its rows; PostgreSQL's client library holds the span's
 //! result), and each span is sent before the next is read. A national export
 //! of a million figures never holds more than one span (at most committees ×
@@ -380,14 +381,17 @@ impl Export {
 /// cells that cannot be exact number cells), so that it re-imports
 /// unchanged with that locale.
 pub async fn export(
-    pool: web::Data<Pool>,
+    read: web::Data<super::ReadPool>,
     lane: web::Data<super::HeavyLane>,
     filter: ObservationFilter,
     format: Format,
     locale: Locale,
 ) -> Result<HttpResponse, ApiError> {
     let permit = lane.enter().await?;
+    let position = read.position().await?;
+    let pool: web::Data<Pool> = read.pool().clone();
     let mut response = HttpResponse::Ok();
+    super::replica_headers(&mut response, position.as_ref());
     response.content_type(format.content_type()).insert_header((
         header::CONTENT_DISPOSITION,
         format!(

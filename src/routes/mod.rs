@@ -121,21 +121,88 @@ where
     with_conn(pool, work).await
 }
 
+/// Where the read-only API answers are read: a streaming replica
+/// (`DATABASE_READ_URL`) or, without one, the primary's own pool.
+#[derive(Clone)]
+pub struct ReadPool {
+    pool: web::Data<Pool>,
+    replica: bool,
+}
+
+impl ReadPool {
+    /// Reads on the primary.
+    pub fn primary(pool: web::Data<Pool>) -> Self {
+        Self {
+            pool,
+            replica: false,
+        }
+    }
+
+    /// Reads on a streaming replica.
+    pub fn replica(pool: Pool) -> Self {
+        Self {
+            pool: web::Data::new(pool),
+            replica: true,
+        }
+    }
+
+    pub fn pool(&self) -> &web::Data<Pool> {
+        &self.pool
+    }
+
+    /// How far the replica has replayed, read before an answer is computed
+    /// there (so the answer holds at least that much); `None` on the primary.
+    pub async fn position(&self) -> Result<Option<ReplayPosition>, ApiError> {
+        if !self.replica {
+            return Ok(None);
+        }
+        with_conn(&self.pool, |conn| {
+            Ok(crate::db::connection::replay_position(conn)?)
+        })
+        .await
+    }
+}
+
+pub use crate::db::connection::ReplayPosition;
+
+/// The headers that say what an answer read on a replica holds: every
+/// transaction up to `x-chitieu-replica-lsn`, the last of them committed at
+/// `x-chitieu-replica-replayed-at`.
+pub fn replica_headers(
+    response: &mut actix_web::HttpResponseBuilder,
+    position: Option<&ReplayPosition>,
+) {
+    if let Some(position) = position {
+        response.insert_header(("x-chitieu-replica-lsn", position.lsn.clone()));
+        response.insert_header((
+            "x-chitieu-replica-replayed-at",
+            position.replayed_at.clone(),
+        ));
+    }
+}
+
 pub const DEFAULT_PAGE_SIZE: i64 = 100;
 pub const MAX_PAGE_SIZE: i64 = 1000;
 
-/// Page selection of list endpoints.
-#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+/// Page selection of list endpoints: keyset paging, by an opaque cursor.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Items per page, 1 to 1000 (default 100).
     pub limit: Option<i64>,
-    /// Items to skip (default 0).
-    pub offset: Option<i64>,
+    /// Where this page starts: the `next_cursor` of the previous page (from the first item when absent).
+    pub cursor: Option<String>,
+}
+
+/// A page's size and where it starts: after the item with this id.
+#[derive(Debug, Clone, Copy)]
+pub struct PageAt {
+    pub limit: i64,
+    pub after: Option<i64>,
 }
 
 impl PageParams {
-    pub fn resolve(self) -> Result<(i64, i64), ApiError> {
+    pub fn resolve(self) -> Result<PageAt, ApiError> {
         let limit = self.limit.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
             return Err(ApiError::invalid_parameter(
@@ -144,26 +211,82 @@ impl PageParams {
                 format!("limit must be between 1 and {MAX_PAGE_SIZE}"),
             ));
         }
-        let offset = self.offset.unwrap_or(0);
-        if offset < 0 {
-            return Err(ApiError::invalid_parameter(
-                "offset",
-                "out_of_range",
-                "offset cannot be negative",
-            ));
-        }
-        Ok((limit, offset))
+        let after = self.cursor.as_deref().map(decode_cursor).transpose()?;
+        Ok(PageAt { limit, after })
     }
 }
 
-/// A page of results.
+/// A list cursor on the wire: the last item's id, as 16 hex digits. Opaque to
+/// clients, who pass back what they were given.
+fn encode_cursor(id: i64) -> String {
+    hex::encode(id.to_be_bytes())
+}
+
+fn decode_cursor(raw: &str) -> Result<i64, ApiError> {
+    let invalid = || {
+        ApiError::invalid_parameter(
+            "cursor",
+            "invalid_cursor",
+            "not a cursor this server gave: pass back the `next_cursor` of the previous page",
+        )
+    };
+    let bytes: [u8; 8] = hex::decode(raw.trim())
+        .map_err(|_| invalid())?
+        .try_into()
+        .map_err(|_| invalid())?;
+    let id = i64::from_be_bytes(bytes);
+    if id < 0 {
+        return Err(invalid());
+    }
+    Ok(id)
+}
+
+/// A page of results, in id order (the order items were first entered).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
-    /// How many items match in all.
-    pub total: i64,
     pub limit: i64,
-    pub offset: i64,
+    /// The cursor of the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// The URL of the next page (also sent as a `Link: <…>; rel="next"` header); absent on the last page.
+    pub next: Option<String>,
+}
+
+impl<T: ToSchema + Serialize> Page<T> {
+    /// The page of `rows`, read with one more than `at.limit` so that a next
+    /// page is known to exist without counting.
+    pub fn new(
+        request: &actix_web::HttpRequest,
+        mut rows: Vec<T>,
+        at: PageAt,
+        id_of: impl Fn(&T) -> i64,
+    ) -> Self {
+        let more = rows.len() as i64 > at.limit;
+        rows.truncate(at.limit as usize);
+        let next_cursor = more
+            .then(|| rows.last().map(|last| encode_cursor(id_of(last))))
+            .flatten();
+        let next = next_cursor
+            .as_deref()
+            .map(|cursor| next_page_url(request, cursor));
+        Self {
+            items: rows,
+            limit: at.limit,
+            next_cursor,
+            next,
+        }
+    }
+
+    /// The page as a response, with its `Link` header (and, read on a
+    /// replica, how far the replica had replayed).
+    pub fn respond(self, position: Option<&ReplayPosition>) -> actix_web::HttpResponse {
+        let mut response = actix_web::HttpResponse::Ok();
+        if let Some(next) = &self.next {
+            response.insert_header(next_link_header(next));
+        }
+        replica_headers(&mut response, position);
+        response.json(self)
+    }
 }
 
 /// Splits a comma-separated query value into codes checked by `parse`.
@@ -219,6 +342,27 @@ pub fn as_of_param(raw: Option<&str>) -> Result<Option<chrono::NaiveDateTime>, A
         "invalid_timestamp",
         format!("{raw:?} is not a timestamp: use RFC 3339 (2026-11-22T08:30:00+07:00), a UTC time (2026-11-22T01:30:00) or a date"),
     ))
+}
+
+/// The URL of the next page of a cursor-paged list: this request's path and
+/// query with `cursor` set to `next` (every other parameter kept as given).
+pub fn next_page_url(request: &actix_web::HttpRequest, next: &str) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(request.query_string().as_bytes()) {
+        if name != "cursor" {
+            query.append_pair(&name, &value);
+        }
+    }
+    query.append_pair("cursor", next);
+    format!("{}?{}", request.path(), query.finish())
+}
+
+/// The `Link` header of a page that has a next one (RFC 8288).
+pub fn next_link_header(url: &str) -> (actix_web::http::header::HeaderName, String) {
+    (
+        actix_web::http::header::LINK,
+        format!("<{url}>; rel=\"next\""),
+    )
 }
 
 #[cfg(test)]

@@ -514,8 +514,8 @@ fn load(conn: &mut db::AnyConnection, id: i64) -> Result<Observation, ApiError> 
         .try_into()
 }
 
-/// Lists figures, filtered and paginated, ordered by period then committee and
-/// indicator; or exports every matching figure as CSV, XLSX or JSON.
+/// Lists figures, filtered, a page at a time in the order they were first
+/// entered (follow `next`); or exports every matching figure as CSV, XLSX or JSON.
 #[utoipa::path(
     tag = "observations",
     params(ObservationQuery, ListFormat, PageParams),
@@ -535,7 +535,7 @@ fn load(conn: &mut db::AnyConnection, id: i64) -> Result<Observation, ApiError> 
 #[get("/observations")]
 pub async fn list_observations(
     _: Reader,
-    pool: web::Data<Pool>,
+    read: web::Data<super::ReadPool>,
     lane: web::Data<super::HeavyLane>,
     request: HttpRequest,
     query: web::Query<ObservationQuery>,
@@ -547,29 +547,23 @@ pub async fn list_observations(
     let locale = list_format.locale.unwrap_or_default();
     let filter = query.into_filter()?;
     if let Some(format) = export {
-        return super::export::export(pool, lane, filter, format, locale).await;
+        return super::export::export(read, lane, filter, format, locale).await;
     }
-    let (limit, offset) = page.into_inner().resolve()?;
+    let at = page.into_inner().resolve()?;
     // A list as known at a past moment is rebuilt from the history: expensive.
     let _lane = match filter.as_of {
         Some(_) => Some(lane.enter().await?),
         None => None,
     };
-    let page = with_conn(&pool, move |conn| {
-        let (records, total) = db::observations::list(conn, &filter, limit, offset)?;
-        let items = records
+    let position = read.position().await?;
+    let items = with_conn(read.pool(), move |conn| {
+        db::observations::list(conn, &filter, at.limit + 1, at.after)?
             .into_iter()
             .map(Observation::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            items,
-            total,
-            limit,
-            offset,
-        })
+            .collect::<Result<Vec<_>, _>>()
     })
     .await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(Page::new(&request, items, at, |o| o.id).respond(position.as_ref()))
 }
 
 /// Exports every matching figure as one file: CSV or XLSX. The list's
@@ -593,7 +587,7 @@ pub async fn list_observations(
 #[get("/observations/export")]
 pub async fn export_observations(
     _: Reader,
-    pool: web::Data<Pool>,
+    read: web::Data<super::ReadPool>,
     lane: web::Data<super::HeavyLane>,
     query: web::Query<ObservationQuery>,
     params: web::Query<ExportParams>,
@@ -604,7 +598,7 @@ pub async fn export_observations(
         ExportFormat::Xlsx => crate::tabular::Format::Xlsx,
     };
     super::export::export(
-        pool,
+        read,
         lane,
         filter,
         format,

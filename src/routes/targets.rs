@@ -1,7 +1,7 @@
 //! Targets: committee × indicator × period → the value to reach, and who assigned it.
 
 use crate::auth::{Editor, Reader};
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -116,7 +116,7 @@ impl From<TargetRevisionRow> for TargetRevision {
     }
 }
 
-/// Lists targets, filtered and paginated.
+/// Lists targets, filtered, a page at a time in the order they were first set (follow `next`).
 #[utoipa::path(
     tag = "targets",
     params(TargetQuery, PageParams),
@@ -131,7 +131,8 @@ impl From<TargetRevisionRow> for TargetRevision {
 #[get("/targets")]
 pub async fn list_targets(
     _: Reader,
-    pool: web::Data<Pool>,
+    request: HttpRequest,
+    read: web::Data<super::ReadPool>,
     query: web::Query<TargetQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
@@ -157,18 +158,16 @@ pub async fn list_targets(
             })
             .transpose()?,
     };
-    let (limit, offset) = page.into_inner().resolve()?;
-    let page = with_conn(&pool, move |conn| {
-        let (records, total) = db::targets::list(conn, &filter, limit, offset)?;
-        Ok(Page {
-            items: records.into_iter().map(Target::from).collect(),
-            total,
-            limit,
-            offset,
-        })
+    let at = page.into_inner().resolve()?;
+    let position = read.position().await?;
+    let items = with_conn(read.pool(), move |conn| {
+        Ok(db::targets::list(conn, &filter, at.limit + 1, at.after)?
+            .into_iter()
+            .map(Target::from)
+            .collect::<Vec<_>>())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(Page::new(&request, items, at, |t| t.id).respond(position.as_ref()))
 }
 
 /// Sets a target: creates it, or revises the existing one for the same

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::session::Person;
 use super::{page, respond, WebError};
 use crate::analysis::catalog::Catalog;
-use crate::analysis::checks::run_checks;
+use crate::analysis::checks::{check_page, default_page_committees, CheckCursor};
 use crate::db::{self, Pool};
 use crate::domain::comparison::Verdict;
 use crate::domain::locale::{format_number, Locale};
@@ -24,6 +24,7 @@ const MAX_SHOWN: usize = 200;
 pub struct ChecksQuery {
     period: Option<String>,
     committee: Option<String>,
+    cursor: Option<String>,
 }
 
 /// A figure a check used, with its quote.
@@ -54,17 +55,30 @@ pub async fn checks(
                 .map_err(|e| ApiError::bad_request(format!("kỳ không hợp lệ: {e}")))?,
         ),
     };
-    let (rows, total, consistent) = with_heavy_conn(&pool, &lane, move |conn| {
+    let cursor = query
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(CheckCursor::parse)
+        .transpose()?;
+    let (rows, total, consistent, checked, next) = with_heavy_conn(&pool, &lane, move |conn| {
         let mut catalog = Catalog::load(conn)?;
-        let committee_ids: Vec<i64> = match query.committee.as_deref().map(str::trim) {
-            Some(raw) if !raw.is_empty() => catalog
-                .committees_named(conn, "committee", raw)?
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect(),
-            _ => Vec::new(),
+        let named = match query.committee.as_deref().map(str::trim) {
+            Some(raw) if !raw.is_empty() => {
+                Some(catalog.committees_named(conn, "committee", raw)?)
+            }
+            _ => None,
         };
-        let all = run_checks(conn, &mut catalog, &committee_ids, period.as_ref(), false)?;
+        let page = check_page(
+            conn,
+            &mut catalog,
+            named,
+            period.as_ref(),
+            false,
+            default_page_committees(period.as_ref()),
+            cursor.as_ref(),
+        )?;
+        let all = page.checks;
         let consistent = all
             .iter()
             .filter(|c| c.verdict == Verdict::Consistent)
@@ -88,7 +102,7 @@ pub async fn checks(
             }
             rows.push((check, involved));
         }
-        Ok((rows, total, consistent))
+        Ok((rows, total, consistent, page.committees, page.next))
     })
     .await?;
     let vi = |v| format_number(v, Locale::Vietnamese);
@@ -106,6 +120,9 @@ pub async fn checks(
                 " " button type="submit" { "Kiểm tra" }
             }
             p role="status" {
+                @if let (Some(first), Some(last)) = (checked.first(), checked.last()) {
+                    "Đảng bộ " (first) " đến " (last) ": "
+                }
                 strong { (total) } " chỗ không khớp; " (consistent) " chỗ khớp."
                 @if total > MAX_SHOWN { " Hiện " (MAX_SHOWN) " chỗ đầu: hãy chọn kỳ hoặc đảng bộ." }
             }
@@ -138,7 +155,27 @@ pub async fn checks(
                     }
                 }
             }
+            @if let Some(next) = &next {
+                p {
+                    a rel="next" href=(next_href(&period_text, &committee_text, next)) {
+                        "Các đảng bộ tiếp theo →"
+                    }
+                }
+            }
         },
     );
     Ok(respond(markup))
+}
+
+/// The link to the next page of committees, keeping the form's fields.
+fn next_href(period: &str, committee: &str, next: &CheckCursor) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if !period.is_empty() {
+        query.append_pair("period", period);
+    }
+    if !committee.is_empty() {
+        query.append_pair("committee", committee);
+    }
+    query.append_pair("cursor", &next.encode());
+    format!("/checks?{}", query.finish())
 }

@@ -81,7 +81,7 @@ pub fn figures_for(
         ..Default::default()
     };
     let limit = MAX_FIGURES_PER_SHEET;
-    Ok(db::observations::list(conn, &filter, limit, 0)?.0)
+    Ok(db::observations::list(conn, &filter, limit, None)?)
 }
 
 /// The lock, if any, that covers this committee's figures of `period`.

@@ -9,7 +9,6 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::dashboard::vi;
-use super::entry::{figures_for, lock_for};
 use super::session::Person;
 use super::{page, respond, WebError};
 use crate::analysis::group_view::{build_group_view, GroupTotal, GroupView};
@@ -82,18 +81,27 @@ pub async fn home(
             // An editor sees the committees they enter for; others see all.
             .filter(|c| caller.role != Some(Role::Editor) || caller.may_write_for(c.id))
             .collect();
-        let indicators = db::indicators::list(conn)?.len();
-        let figures = figures_for(
-            conn,
-            committees.iter().map(|c| c.code.clone()).collect(),
-            &chosen,
-        )?;
+        let indicator_ids: Vec<i64> = db::indicators::list(conn)?
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        // (entered, estimated) per committee: one grouped query for all.
         let mut per_committee: HashMap<i64, (usize, usize)> = HashMap::new();
-        for figure in &figures {
-            let counts = per_committee.entry(figure.row.committee_id).or_default();
-            counts.0 += 1;
-            if figure.row.status == ObservationStatus::Estimated {
-                counts.1 += 1;
+        for (committee, status, count) in
+            db::observations::completeness(conn, &indicator_ids, &chosen)?
+        {
+            let counts = per_committee.entry(committee).or_default();
+            counts.0 += count as usize;
+            if status == ObservationStatus::Estimated {
+                counts.1 += count as usize;
+            }
+        }
+        // The locks covering the period: one query for all committees.
+        let ids: Vec<i64> = committees.iter().map(|c| c.id).collect();
+        let mut locked_by: HashMap<i64, String> = HashMap::new();
+        for lock in db::locks::active(conn, &ids)? {
+            if lock.covers(&chosen) {
+                locked_by.entry(lock.committee_id).or_insert(lock.locked_by);
             }
         }
         let mut lines = Vec::with_capacity(committees.len());
@@ -103,13 +111,13 @@ pub async fn home(
                 .copied()
                 .unwrap_or_default();
             lines.push(Completeness {
-                locked_by: lock_for(conn, committee.id, &chosen)?.map(|l| l.locked_by),
+                locked_by: locked_by.remove(&committee.id),
                 may_write: caller.may_write_for(committee.id),
                 code: committee.code,
                 name: committee.name_vi,
                 entered,
                 estimated,
-                missing: indicators.saturating_sub(entered),
+                missing: indicator_ids.len().saturating_sub(entered),
             });
         }
         // Small groups at a glance (their totals for the period); larger ones

@@ -326,7 +326,7 @@ async fn series_aggregate_by_measure_kind_and_transform(backend: Backend) {
 
 async fn checks_list_every_disagreement_between_reported_and_computed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let report = ok(&app, "/api/v1/checks").await;
+    let report = ok(&app, "/api/v1/checks?limit=50").await;
     let items = report["items"].as_array().unwrap();
     // 56 of 727 is 7.70 %, reported 7.5 %.
     let zone = items
@@ -442,6 +442,92 @@ async fn checks_list_every_disagreement_between_reported_and_computed(backend: B
         .await
         .unwrap();
     assert_problem(response, 404).await;
+}
+
+/// `/checks` answers a page of committees at a time, in code order: walking
+/// the pages with `next` gives exactly the checks of one large page, each
+/// committee once, and a `Link` header says where the next page is.
+async fn checks_are_paged_by_committee_and_the_pages_add_up(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // Without a period, a page is one committee's whole history by default.
+    let first = ok(&app, "/api/v1/checks").await;
+    assert_eq!(first["committees"].as_array().unwrap().len(), 1, "{first}");
+    assert!(first["next"].is_string());
+    let whole = ok(&app, "/api/v1/checks?include_consistent=true&limit=50").await;
+    assert!(
+        whole["next"].is_null() && whole["next_cursor"].is_null(),
+        "{whole}"
+    );
+    let committees: Vec<String> = whole["committees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert!(committees.len() > 3, "the seeds have several committees");
+    let mut sorted = committees.clone();
+    sorted.sort();
+    assert_eq!(committees, sorted, "pages go in committee code order");
+    assert!(!whole["items"].as_array().unwrap().is_empty());
+
+    let mut path = "/api/v1/checks?include_consistent=true&limit=2".to_owned();
+    let mut walked_committees = Vec::new();
+    let mut walked_items = Vec::new();
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        let response = app.client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let link = response
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let page: Value = response.json().await.unwrap();
+        let listed = page["committees"].as_array().unwrap();
+        assert!(listed.len() <= 2, "{page}");
+        walked_committees.extend(listed.iter().map(|c| c.as_str().unwrap().to_owned()));
+        walked_items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => {
+                assert_eq!(
+                    link.as_deref(),
+                    Some(format!("<{next}>; rel=\"next\"").as_str())
+                );
+                assert!(next.contains("limit=2") && next.contains("include_consistent=true"));
+                path = next.to_owned();
+            }
+            None => {
+                assert!(link.is_none());
+                break;
+            }
+        }
+    }
+    assert_eq!(pages, committees.len().div_ceil(2));
+    assert_eq!(walked_committees, committees);
+    assert_eq!(&walked_items, whole["items"].as_array().unwrap());
+
+    // Named committees are paged the same way, in code order.
+    let page = ok(
+        &app,
+        "/api/v1/checks?committee=haiphong-economic-zone,haiphong-business-bloc&limit=1",
+    )
+    .await;
+    assert_eq!(page["committees"], json!(["haiphong-business-bloc"]));
+    let rest = ok(&app, page["next"].as_str().unwrap()).await;
+    assert_eq!(rest["committees"], json!(["haiphong-economic-zone"]));
+    assert!(rest["next"].is_null());
+
+    // A made-up cursor or a page size out of range is a 400.
+    for path in [
+        "/api/v1/checks?cursor=zz",
+        "/api/v1/checks?cursor=c0001",
+        "/api/v1/checks?limit=0",
+        "/api/v1/checks?limit=51",
+        "/api/v1/checks?limit=ten",
+    ] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_problem(response, 400).await;
+    }
 }
 
 async fn target_progress_is_direction_aware_and_pro_rata(backend: Backend) {
@@ -602,6 +688,7 @@ crate::both_backends!(
     one_pair_answers_as_in_a_list_and_sees_every_change,
     series_aggregate_by_measure_kind_and_transform,
     checks_list_every_disagreement_between_reported_and_computed,
+    checks_are_paged_by_committee_and_the_pages_add_up,
     target_progress_is_direction_aware_and_pro_rata,
     a_dashboard_answers_in_one_call_and_304_while_nothing_changes,
 );

@@ -136,6 +136,7 @@ impl Drop for TestDatabase {
 pub fn test_config(database_url: &str) -> Config {
     Config {
         database_url: DatabaseUrl::parse(database_url).expect("test database URL"),
+        database_read_url: None,
         bind_addr: "127.0.0.1:0".parse().expect("address"),
         pool_size: 4,
         seed_on_start: true,
@@ -291,9 +292,28 @@ impl TestApp {
 
     /// How many live figures the API lists in all.
     pub async fn observation_count(&self) -> i64 {
-        let (status, body) = self.get_json("/api/v1/observations?limit=1").await;
-        assert_eq!(status, 200, "{body}");
-        body["total"].as_i64().expect("total")
+        self.list_all("/api/v1/observations?limit=1000").await.len() as i64
+    }
+
+    /// Every item of a paged list: the first page at `path`, then each page
+    /// its `next` names, checking that the pages neither repeat nor go back.
+    pub async fn list_all(&self, path: &str) -> Vec<Value> {
+        let mut items: Vec<Value> = Vec::new();
+        let mut next = Some(path.to_owned());
+        while let Some(path) = next.take() {
+            let (status, body) = self.get_json(&path).await;
+            assert_eq!(status, 200, "{path}: {body}");
+            let page = body["items"].as_array().expect("items");
+            if let (Some(last), Some(first)) = (items.last(), page.first()) {
+                assert!(
+                    first["id"].as_i64() > last["id"].as_i64(),
+                    "pages go forward by id: {path}"
+                );
+            }
+            items.extend(page.iter().cloned());
+            next = body["next"].as_str().map(str::to_owned);
+        }
+        items
     }
 }
 

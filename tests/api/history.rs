@@ -69,35 +69,28 @@ fn rebuild(histories: &BTreeMap<i64, (String, Vec<Value>)>, at: &str) -> Vec<Sta
     standing
 }
 
-/// Every page of the test committee's figures as of `at`, in small pages,
-/// and their total.
+/// Every page of the test committee's figures as of `at`, in small pages
+/// (followed by their `next` cursors), sorted as `rebuild` sorts, and how
+/// many there were.
 async fn list_pages(app: &TestApp, at: &str, filter: &str) -> (Vec<Standing>, i64) {
-    let mut items = Vec::new();
-    let mut total = None;
     let at = at.replace('+', "%2B");
-    loop {
-        let (status, page) = app
-            .get_json(&format!(
-                "/api/v1/observations?committee=hanam-business-bloc&as_of={at}{filter}&limit=37&offset={}",
-                items.len()
-            ))
-            .await;
-        assert_eq!(status, 200, "{page}");
-        let page_total = page["total"].as_i64().unwrap();
-        assert_eq!(*total.get_or_insert(page_total), page_total);
-        let page_items = page["items"].as_array().unwrap();
-        if page_items.is_empty() {
-            break;
-        }
-        items.extend(page_items.iter().map(|item| Standing {
+    let mut items: Vec<Standing> = app
+        .list_all(&format!(
+            "/api/v1/observations?committee=hanam-business-bloc&as_of={at}{filter}&limit=37"
+        ))
+        .await
+        .iter()
+        .map(|item| Standing {
             period_start: item["period_start"].as_str().unwrap().to_owned(),
             id: item["id"].as_i64().unwrap(),
             revision: item["revision"].as_i64().unwrap(),
             value: item["value"].as_str().unwrap().to_owned(),
             status: item["status"].as_str().unwrap().to_owned(),
-        }));
-    }
-    (items, total.unwrap_or_default())
+        })
+        .collect();
+    items.sort();
+    let total = items.len() as i64;
+    (items, total)
 }
 
 async fn as_of_pages_equal_the_history_rebuilt_figure_by_figure(backend: Backend) {

@@ -20,6 +20,7 @@ mod openapi;
 mod operators;
 mod plausibility;
 mod readme;
+mod replica;
 mod resolver;
 mod rollups;
 mod security;

@@ -100,7 +100,7 @@ async fn a_quarterly_figure_round_trips_with_all_its_fields(backend: Backend) {
         .get_json("/api/v1/observations?committee=hanoi-business-bloc&period=2022Q2&indicator=budget_contribution")
         .await;
     assert_eq!(status, 200);
-    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     let item = &listed["items"][0];
     assert_eq!(item["period"], "2022-Q2");
     assert_eq!(item["period_start"], "2022-04-01");
@@ -189,7 +189,7 @@ async fn changes_and_deletion_keep_every_revision(backend: Backend) {
         .get_json("/api/v1/observations?committee=haiphong-business-bloc&period=2023-Q1")
         .await;
     assert_eq!(status, 200);
-    assert_eq!(listed["total"], 0);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0);
 
     let (status, revisions) = app
         .get_json(&format!("/api/v1/observations/{id}/revisions"))
@@ -315,15 +315,16 @@ async fn filters_narrow_the_list_and_pages_split_it(backend: Backend) {
     let (_, all) = app
         .get_json("/api/v1/observations?committee=haiphong-economic-zone")
         .await;
-    let total = all["total"].as_i64().unwrap();
-    assert!(total >= 10, "{all}");
+    let all = all["items"].as_array().unwrap().clone();
+    let total = all.len();
+    assert!(total >= 10, "{all:?}");
     let (_, women) = app
         .get_json("/api/v1/observations?committee=haiphong-economic-zone&breakdown=sex:female")
         .await;
-    assert_eq!(women["total"], 1);
+    assert_eq!(women["items"].as_array().unwrap().len(), 1);
     assert_eq!(women["items"][0]["value"], "59356");
     let (_, estimated) = app.get_json("/api/v1/observations?status=E").await;
-    assert_eq!(estimated["total"], 1);
+    assert_eq!(estimated["items"].as_array().unwrap().len(), 1);
     assert_eq!(estimated["items"][0]["value"], "24730");
     let (_, years) = app
         .get_json("/api/v1/observations?indicator=import_export_value&from=2022&to=năm%202023&frequency=annual")
@@ -335,11 +336,46 @@ async fn filters_narrow_the_list_and_pages_split_it(backend: Backend) {
         .map(|i| i["period"].as_str().unwrap())
         .collect();
     assert_eq!(periods, ["2022", "2023"]);
-    let (_, page) = app
-        .get_json("/api/v1/observations?committee=haiphong-economic-zone&limit=5&offset=5")
+    // Pages of 5, followed by their cursors, are the whole list in the same order.
+    let (status, first) = app
+        .get_json("/api/v1/observations?committee=haiphong-economic-zone&limit=5")
         .await;
-    assert_eq!(page["items"].as_array().unwrap().len(), 5);
-    assert_eq!(page["total"].as_i64(), Some(total));
+    assert_eq!(status, 200);
+    assert_eq!(first["items"].as_array().unwrap(), &all[..5]);
+    let next = first["next"].as_str().expect("a next page");
+    assert!(
+        next.starts_with("/api/v1/observations?") && next.contains("limit=5"),
+        "{next}"
+    );
+    let paged = app
+        .list_all("/api/v1/observations?committee=haiphong-economic-zone&limit=5")
+        .await;
+    assert_eq!(paged, all);
+    let ids: Vec<i64> = all.iter().map(|o| o["id"].as_i64().unwrap()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "in id order");
+    // The last page names no next one; a cursor not given by the server is a 400.
+    let (_, last) = app
+        .get_json(&format!(
+            "/api/v1/observations?committee=haiphong-economic-zone&limit={total}"
+        ))
+        .await;
+    assert!(
+        last["next"].is_null() && last["next_cursor"].is_null(),
+        "{last}"
+    );
+    for bad in [
+        "zz",
+        "00000000000000",
+        "ffffffffffffffff",
+        "0000000000000001%20x",
+    ] {
+        let (status, body) = app
+            .get_json(&format!("/api/v1/observations?cursor={bad}"))
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
 }
 
 async fn starting_twice_on_one_database_adds_nothing(backend: Backend) {

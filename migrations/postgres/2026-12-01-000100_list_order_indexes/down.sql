@@ -1,0 +1,1 @@
+DROP INDEX observations_committee_id_order;
