@@ -157,15 +157,103 @@ enum Watcher {
     Postgres(Arc<SnapshotGate>),
 }
 
-struct Entry {
-    version: Version,
+/// The store is split in shards by key, each behind its own lock, so that
+/// concurrent requests rarely wait for each other.
+const SHARDS: usize = 8;
+
+/// One kept answer.
+struct Slot {
+    key: Box<str>,
     body: Bytes,
+    /// Set when served; the clock hand clears it and passes over once.
+    referenced: bool,
 }
 
+/// One shard: answers of one data version, evicted by CLOCK (second chance)
+/// when its byte budget is reached. Every operation costs O(1) amortised:
+/// nothing scans the shard.
 #[derive(Default)]
-struct Entries {
-    by_key: HashMap<String, Entry>,
+struct Shard {
+    /// The data version every kept answer was computed at.
+    version: Option<Version>,
+    by_key: HashMap<Box<str>, usize>,
+    slots: Vec<Option<Slot>>,
+    /// Free positions in `slots`.
+    free: Vec<usize>,
+    hand: usize,
     bytes: usize,
+}
+
+impl Shard {
+    fn get(&mut self, key: &str, version: &Version) -> Option<Bytes> {
+        if self.version.as_ref() != Some(version) {
+            return None;
+        }
+        let slot = self.slots[*self.by_key.get(key)?].as_mut()?;
+        slot.referenced = true;
+        Some(slot.body.clone())
+    }
+
+    fn put(&mut self, key: &str, version: Version, body: Bytes, budget: usize) {
+        if self.version.as_ref() != Some(&version) {
+            // A commit happened: every kept answer may be wrong now.
+            *self = Shard {
+                version: Some(version),
+                ..Shard::default()
+            };
+        }
+        let size = key.len() + body.len();
+        if size > budget {
+            return;
+        }
+        if let Some(&at) = self.by_key.get(key) {
+            self.remove(at);
+        }
+        while self.bytes + size > budget {
+            self.evict_one();
+        }
+        let slot = Slot {
+            key: key.into(),
+            body,
+            referenced: false,
+        };
+        let at = match self.free.pop() {
+            Some(at) => {
+                self.slots[at] = Some(slot);
+                at
+            }
+            None => {
+                self.slots.push(Some(slot));
+                self.slots.len() - 1
+            }
+        };
+        self.by_key.insert(key.into(), at);
+        self.bytes += size;
+    }
+
+    fn remove(&mut self, at: usize) {
+        if let Some(slot) = self.slots[at].take() {
+            self.by_key.remove(&slot.key);
+            self.bytes -= slot.key.len() + slot.body.len();
+            self.free.push(at);
+        }
+    }
+
+    /// Moves the hand to the first answer not served since it last passed,
+    /// giving served ones a second chance, and drops it.
+    fn evict_one(&mut self) {
+        if self.by_key.is_empty() {
+            return;
+        }
+        loop {
+            self.hand = (self.hand + 1) % self.slots.len();
+            match self.slots[self.hand].as_mut() {
+                Some(slot) if slot.referenced => slot.referenced = false,
+                Some(_) => return self.remove(self.hand),
+                None => {}
+            }
+        }
+    }
 }
 
 /// Answers by request (path and query string), each with the data version it
@@ -173,8 +261,13 @@ struct Entries {
 pub struct AnswerCache {
     /// `None` when caching is off.
     watcher: Option<Watcher>,
-    entries: Mutex<Entries>,
-    max_bytes: usize,
+    shards: Vec<Mutex<Shard>>,
+    /// The bytes of answers (and their keys) each shard may keep.
+    shard_bytes: usize,
+}
+
+fn shards() -> Vec<Mutex<Shard>> {
+    (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect()
 }
 
 impl AnswerCache {
@@ -198,8 +291,8 @@ impl AnswerCache {
         };
         Self {
             watcher,
-            entries: Mutex::new(Entries::default()),
-            max_bytes,
+            shards: shards(),
+            shard_bytes: max_bytes / SHARDS,
         }
     }
 
@@ -207,9 +300,16 @@ impl AnswerCache {
     pub fn off() -> Self {
         Self {
             watcher: None,
-            entries: Mutex::new(Entries::default()),
-            max_bytes: 0,
+            shards: shards(),
+            shard_bytes: 0,
         }
+    }
+
+    fn shard(&self, key: &str) -> &Mutex<Shard> {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let hash = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .hash_one(key);
+        &self.shards[hash as usize % SHARDS]
     }
 
     /// The current data version, or `None` when answers must be computed.
@@ -239,42 +339,19 @@ impl AnswerCache {
 
     /// The answer to `key` computed at `version`, if kept.
     pub fn get(&self, key: &str, version: &Version) -> Option<Bytes> {
-        let entries = self.entries.lock().ok()?;
-        let entry = entries.by_key.get(key)?;
-        (entry.version == *version).then(|| entry.body.clone())
+        self.shard(key).lock().ok()?.get(key, version)
     }
 
-    /// Keeps `body` as the answer to `key` at `version`. Answers of older
-    /// versions are dropped first; when the bound is reached, everything is.
+    /// Keeps `body` as the answer to `key` at `version`. A new version drops
+    /// the shard's older answers; a full shard evicts the answers served
+    /// least recently (CLOCK). An answer larger than an eighth of a shard
+    /// is not kept.
     pub fn put(&self, key: &str, version: Version, body: Bytes) {
-        if body.len() > self.max_bytes / 8 {
+        if self.shard_bytes == 0 || key.len() + body.len() > self.shard_bytes / 8 {
             return;
         }
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        let stale = entries.by_key.values().any(|e| e.version != version);
-        if stale || entries.bytes + key.len() + body.len() > self.max_bytes {
-            entries.by_key.retain(|_, e| !stale || e.version == version);
-            entries.bytes = entries
-                .by_key
-                .iter()
-                .map(|(k, e)| k.len() + e.body.len())
-                .sum();
-            if entries.bytes + key.len() + body.len() > self.max_bytes {
-                entries.by_key.clear();
-                entries.bytes = 0;
-            }
-        }
-        entries.bytes += key.len() + body.len();
-        if let Some(old) = entries.by_key.insert(
-            key.to_owned(),
-            Entry {
-                version,
-                body: body.clone(),
-            },
-        ) {
-            entries.bytes -= key.len() + old.body.len();
+        if let Ok(mut shard) = self.shard(key).lock() {
+            shard.put(key, version, body, self.shard_bytes);
         }
     }
 }
@@ -335,9 +412,13 @@ mod tests {
     fn cache(max_bytes: usize) -> AnswerCache {
         AnswerCache {
             watcher: None,
-            entries: Mutex::new(Entries::default()),
-            max_bytes,
+            shards: shards(),
+            shard_bytes: max_bytes / SHARDS,
         }
+    }
+
+    fn kept_bytes(cache: &AnswerCache) -> usize {
+        cache.shards.iter().map(|s| s.lock().unwrap().bytes).sum()
     }
 
     #[test]
@@ -354,25 +435,80 @@ mod tests {
 
     #[test]
     fn a_new_version_drops_older_answers_and_the_bound_holds() {
-        let cache = cache(1000);
+        let cache = cache(8 * 1000);
         cache.put("/a", Version::Commits(1), Bytes::from(vec![b'x'; 100]));
-        cache.put("/b", Version::Commits(2), Bytes::from(vec![b'y'; 100]));
-        assert_eq!(
-            cache.get("/a", &Version::Commits(1)),
-            None,
-            "stale answers are dropped"
+        assert!(cache.get("/a", &Version::Commits(1)).is_some());
+        // A new version in /a's shard drops it.
+        let mut i = 0;
+        while cache.get("/a", &Version::Commits(1)).is_some() {
+            cache.put(
+                &format!("/b{i}"),
+                Version::Commits(2),
+                Bytes::from(vec![b'y'; 100]),
+            );
+            i += 1;
+        }
+        assert!(
+            i <= 64,
+            "every shard sees the new version within a few keys"
         );
-        for i in 0..50 {
+        for i in 0..500 {
             cache.put(
                 &format!("/k{i}"),
                 Version::Commits(2),
                 Bytes::from(vec![b'z'; 100]),
             );
-            assert!(cache.entries.lock().unwrap().bytes <= 1000);
+            assert!(kept_bytes(&cache) <= 8 * 1000);
         }
-        // Too large for the cache: not kept.
+        // Too large for a shard: not kept.
         cache.put("/big", Version::Commits(2), Bytes::from(vec![b'z'; 200]));
         assert_eq!(cache.get("/big", &Version::Commits(2)), None);
+    }
+
+    #[test]
+    fn a_full_shard_evicts_what_was_not_served_and_keeps_what_was() {
+        let mut shard = Shard::default();
+        let v = Version::Commits(7);
+        let body = || Bytes::from(vec![b'x'; 98]);
+        let key = |c: u8| format!("/{}", c as char);
+        // Room for ten answers of 100 bytes (key included): /a … /j.
+        for c in b'a'..=b'j' {
+            shard.put(&key(c), v.clone(), body(), 1000);
+        }
+        assert_eq!(shard.by_key.len(), 10);
+        // /a … /e are asked for again; five more answers evict the others.
+        for c in b'a'..=b'e' {
+            assert!(shard.get(&key(c), &v).is_some());
+        }
+        for c in b'k'..=b'o' {
+            shard.put(&key(c), v.clone(), body(), 1000);
+            assert!(shard.bytes <= 1000);
+        }
+        for c in b'a'..=b'e' {
+            assert!(
+                shard.get(&key(c), &v).is_some(),
+                "{} was served: kept",
+                key(c)
+            );
+        }
+        for c in b'f'..=b'j' {
+            assert!(
+                shard.get(&key(c), &v).is_none(),
+                "{} was not: evicted",
+                key(c)
+            );
+        }
+        // Replacing an answer keeps the count of bytes exact.
+        shard.put("/a", v.clone(), Bytes::from_static(b"new"), 1000);
+        assert_eq!(shard.get("/a", &v).as_deref(), Some(&b"new"[..]));
+        let counted: usize = shard
+            .slots
+            .iter()
+            .flatten()
+            .map(|s| s.key.len() + s.body.len())
+            .sum();
+        assert_eq!(shard.bytes, counted);
+        assert_eq!(shard.by_key.len(), shard.slots.iter().flatten().count());
     }
 
     #[actix_web::test]
