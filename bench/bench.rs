@@ -87,6 +87,10 @@ struct Args {
     /// Measure only this part: `import` stops after the import and its baseline.
     #[arg(long, value_enum)]
     only: Option<Only>,
+    /// After the measured runs, run each load once more under `perf record`
+    /// and write `perf report` of the server to bench/profiles/<backend>-<load>.perf.txt.
+    #[arg(long)]
+    profile: bool,
 }
 
 /// A part of the benchmark that can be run alone (`--only`).
@@ -2663,6 +2667,11 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
     };
     run_plan(&server, "", &plan.main, &mut by, report)?;
     let hwm_serving = server.hwm_kib()? as f64 / 1024.0;
+    if args.profile {
+        for (key, spec) in &plan.main {
+            profile_load(backend, &server, key, spec, warm)?;
+        }
+    }
 
     // 5a. The whole data set as one CSV export, streamed: its rate, and the
     // memory it costs (the serving figure above is taken before it).
@@ -2976,6 +2985,83 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
     report.notes.push(format!(
         "VmHWM of the serving process was {hwm_idle:.1} MiB when it became ready, {hwm_serving:.1} MiB after {} load runs (one process served them all, so this is one sample).",
         runs * plan.main.len()
+    ));
+    Ok(())
+}
+
+/// Runs one load again (unrecorded) while `perf record` samples the server,
+/// and writes the report (children and self time per symbol, above 0.5 %)
+/// to `bench/profiles/<backend>-<load>.perf.txt`.
+fn profile_load(
+    backend: Backend,
+    server: &Server,
+    key: &str,
+    spec: &LoadSpec,
+    warm: Duration,
+) -> Result<()> {
+    const SECS: u64 = 4;
+    let dir = PathBuf::from("bench/profiles");
+    std::fs::create_dir_all(&dir)?;
+    let data = std::env::temp_dir().join(format!("chitieu-{}-{key}.perf.data", backend.name()));
+    let mut perf = Command::new("perf")
+        .args(["record", "-F", "499", "--call-graph", "dwarf,16384", "-o"])
+        .arg(&data)
+        .args([
+            "-p",
+            &server.pid.to_string(),
+            "--",
+            "sleep",
+            &SECS.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("perf record (Debian's linux-perf)")?;
+    let result = load(server.addr, spec, warm, Duration::from_secs(SECS + 1))?;
+    perf.wait()?;
+    let out = Command::new("perf")
+        .args([
+            "report",
+            "--stdio",
+            "--children",
+            "-g",
+            "none",
+            "--percent-limit",
+            "0.5",
+            "--sort",
+            "symbol",
+            "-i",
+        ])
+        .arg(&data)
+        .stderr(Stdio::null())
+        .output()
+        .context("perf report")?;
+    let _ = std::fs::remove_file(&data);
+    let lines: Vec<&str> = std::str::from_utf8(&out.stdout)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .take(80)
+        .collect();
+    let path = dir.join(format!("{}-{key}.perf.txt", backend.name()));
+    std::fs::write(
+        &path,
+        format!(
+            "# perf report (children, self, symbol; top 80 above 0.5 %) of the server under the load {key}: {}\n\
+             # Recorded by `bench/run.sh --profile` after the measured runs: perf record -F 499 --call-graph dwarf,16384 -p <server pid> -- sleep {SECS}\n\
+             # The load meanwhile: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} connections).\n{}\n",
+            spec.label(),
+            result.rps(),
+            result.pct_ms(50.0),
+            result.pct_ms(99.0),
+            spec.conns,
+            lines.join("\n")
+        ),
+    )?;
+    log(format!(
+        "{}: profile of {key} written to {}",
+        backend.name(),
+        path.display()
     ));
     Ok(())
 }
