@@ -3041,6 +3041,14 @@ fn profile_load(
         .unwrap_or_default()
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        // perf pads the symbol column and ends it with empty columns ("-").
+        .map(|l| {
+            let mut l = l.trim_end();
+            while let Some(rest) = l.strip_suffix('-') {
+                l = rest.trim_end();
+            }
+            l
+        })
         .take(80)
         .collect();
     let path = dir.join(format!("{}-{key}.perf.txt", backend.name()));
@@ -3257,11 +3265,28 @@ fn pgbench_yoy_script(data: &Dataset, spread: Spread) -> String {
         .into_iter()
         .filter(|p| p.contains('-'))
         .collect();
-    let previous: Vec<String> = periods
+    // The codes the server reads for a YoY tile whose periods are stored
+    // (`same_span_periods` of the period and of the year before: a first
+    // quarter or month is also stored as the year to date), as one
+    // comma-separated list per period.
+    let span = |p: &str| -> Vec<String> {
+        let mut codes = vec![p.to_owned()];
+        let (y, rest) = p.split_once('-').unwrap();
+        match rest {
+            "Q1" => codes.push(format!("{y}-YTD-M03")),
+            "M01" => codes.push(format!("{y}-YTD-M01")),
+            _ => {}
+        }
+        codes
+    };
+    let codes: Vec<String> = periods
         .iter()
         .map(|p| {
             let (y, rest) = p.split_once('-').unwrap();
-            format!("{}-{rest}", y.parse::<i32>().unwrap() - 1)
+            let previous = format!("{}-{rest}", y.parse::<i32>().unwrap() - 1);
+            let mut codes = span(p);
+            codes.extend(span(&previous));
+            codes.join(",")
         })
         .collect();
     let p = periods.len();
@@ -3285,13 +3310,12 @@ fn pgbench_yoy_script(data: &Dataset, spread: Spread) -> String {
          INNER JOIN indicators ON indicators.id = observations.indicator_id \
          WHERE committees.code = 'c' || lpad(:c::text, 4, '0') \
          AND indicators.code = (ARRAY[{inds}])[:i] \
-         AND (observations.period_code = (ARRAY[{cur}])[:p] OR observations.period_code = (ARRAY[{prev}])[:p]) \
+         AND observations.period_code = ANY (string_to_array((ARRAY[{codes}])[:p], ',')) \
          AND observations.breakdown = '' AND observations.deleted_at IS NULL;\n",
         cp = inds.len() * p,
         ni = inds.len(),
         inds = list(&inds.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
-        cur = list(&periods),
-        prev = list(&previous),
+        codes = list(&codes),
     )
 }
 

@@ -224,13 +224,47 @@ fn run_checks(
     });
     let row_committees: Vec<i64> = rows.iter().map(|r| r.committee_id).collect();
     catalog.learn_codes(conn, &row_committees)?;
-    // Without a period every figure of the committees was read, and the
-    // resolver answers from those; with one, it reads what may answer for
-    // the period and the year before.
+    // The resolver answers for totals only where a check needs it: the
+    // denominators of reported shares and the indicators of reported
+    // changes. Most figures report neither, and then nothing more is read.
+    let mut needed: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.breakdown.is_total())
+        .flat_map(|r| {
+            let denominator = r
+                .reported_share_pct
+                .and(catalog.indicator(r.indicator_id))
+                .and_then(|i| i.denominator_id);
+            let own = r.reported_yoy_pct.map(|_| r.indicator_id);
+            [denominator, own]
+        })
+        .flatten()
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let asked: Vec<&IndicatorRow> = catalog
+        .indicators
+        .iter()
+        .filter(|i| needed.binary_search(&i.id).is_ok())
+        .collect();
     let resolver = match period {
-        None => Resolver::from_rows(&catalog.indicators, rows.iter().cloned(), allow_incomplete),
+        _ if asked.is_empty() => {
+            Resolver::from_rows(&catalog.indicators, std::iter::empty(), allow_incomplete)
+        }
+        // Without a period every figure of the committees was read, and the
+        // resolver answers from those of the indicators it is asked about.
+        None => {
+            let read = super::resolver::with_parts(&asked);
+            Resolver::from_rows(
+                &catalog.indicators,
+                rows.iter()
+                    .filter(|r| read.binary_search(&r.indicator_id).is_ok())
+                    .cloned(),
+                allow_incomplete,
+            )
+        }
+        // With one, it reads what may answer for the period and the year before.
         Some(period) => {
-            let asked: Vec<&IndicatorRow> = catalog.indicators.iter().collect();
             let periods: Vec<PeriodCode> = std::iter::once(*period)
                 .chain(period.same_period_previous_year())
                 .collect();

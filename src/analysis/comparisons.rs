@@ -7,14 +7,14 @@ use utoipa::ToSchema;
 use super::caveats;
 use super::resolver::Resolver;
 use crate::db::indicators::IndicatorRow;
-use crate::db::observations::{pair_by_codes, ObservationRow};
+use crate::db::observations::{pair_by_codes, pair_by_period_codes, ObservationRow};
 use crate::db::AnyConnection;
 use crate::domain::comparison::{
     check_reported, display_percent, implied_previous, percent_change, ReportedCheck,
 };
 use crate::domain::indicator::{MeasureKind, Unit};
 use crate::domain::period::PeriodCode;
-use crate::domain::resolve::Resolved;
+use crate::domain::resolve::{same_span_periods, Resolved};
 use crate::domain::series::{combine_difference, combine_status};
 use crate::domain::value::{ObservationStatus, Qualifier};
 use crate::error::ApiError;
@@ -169,12 +169,32 @@ pub fn compare_pair(
     allow_incomplete: bool,
 ) -> Result<Option<Comparison>, ApiError> {
     let base = base_period(period, basis)?;
-    // Every candidate of both periods lies between 1 January of the earlier
-    // one's year and the end of the later one.
-    let starts_from = chrono::NaiveDate::from_ymd_opt(period.year().min(base.year()), 1, 1)
-        .unwrap_or(base.start());
-    let ends_by = period.end().max(base.end());
-    let rows = pair_by_codes(conn, committee, indicator, starts_from, ends_by)?;
+    // Usually both periods are stored: then the figures stored for their
+    // spans are all `resolve` looks at (a stored figure answers before any
+    // derivation), so reading only those gives the same answer. Otherwise
+    // every candidate is read: each lies between 1 January of the earlier
+    // period's year and the end of the later one.
+    let current_span = same_span_periods(period);
+    let base_span = same_span_periods(&base);
+    let codes: Vec<String> = current_span
+        .iter()
+        .chain(&base_span)
+        .map(PeriodCode::code)
+        .collect();
+    let stored = pair_by_period_codes(conn, committee, indicator, &codes)?;
+    let has = |span: &[PeriodCode]| {
+        stored
+            .iter()
+            .any(|(row, _)| span.contains(&row.period_code))
+    };
+    let rows = if has(&current_span) && has(&base_span) {
+        stored
+    } else {
+        let starts_from = chrono::NaiveDate::from_ymd_opt(period.year().min(base.year()), 1, 1)
+            .unwrap_or(base.start());
+        let ends_by = period.end().max(base.end());
+        pair_by_codes(conn, committee, indicator, starts_from, ends_by)?
+    };
     let Some((first, indicator_row)) = rows.first() else {
         return Ok(None);
     };

@@ -11,8 +11,8 @@ use crate::db::AnyConnection;
 use crate::domain::indicator::MeasureKind;
 use crate::domain::period::PeriodCode;
 use crate::domain::resolve::{
-    candidate_periods, group_total, ratio_of, resolve, resolve_ratio, Figures, Resolved,
-    StoredFigure,
+    candidate_periods, group_total, ratio_of, resolve, resolve_ratio, same_span_periods, Figures,
+    Resolved, StoredFigure,
 };
 use crate::error::ApiError;
 
@@ -84,7 +84,69 @@ pub fn group_total_from_rollups(
 impl Resolver {
     /// Reads, in one query, every figure that may answer for these
     /// committees (empty: all), indicators (with a ratio's parts) and periods.
+    ///
+    /// Most questions are about periods whose figures are stored, and a
+    /// stored figure answers before any derivation (`domain::resolve`). So
+    /// the figures stored for the periods' own spans are read first; then,
+    /// for the indicators where some committee × period has none (for a
+    /// ratio with parts: not both parts), every candidate is read as
+    /// [`Resolver::load_every_candidate`] reads it. Figures of different
+    /// indicators never answer for each other, so both give the same
+    /// answers (`tests/api/resolver.rs` compares them).
     pub fn load(
+        conn: &mut AnyConnection,
+        catalog: &[IndicatorRow],
+        committee_ids: &[i64],
+        indicators: &[&IndicatorRow],
+        periods: &[PeriodCode],
+        as_of: Option<chrono::NaiveDateTime>,
+        allow_incomplete: bool,
+    ) -> Result<Self, ApiError> {
+        // An empty list means every committee: which ones have a figure is
+        // not known before reading, so read every candidate.
+        if committee_ids.is_empty() {
+            return Self::load_every_candidate(
+                conn,
+                catalog,
+                committee_ids,
+                indicators,
+                periods,
+                as_of,
+                allow_incomplete,
+            );
+        }
+        let spans: BTreeSet<PeriodCode> = periods.iter().flat_map(same_span_periods).collect();
+        let codes: Vec<String> = spans.iter().map(PeriodCode::code).collect();
+        let mut rows =
+            candidate_figures(conn, committee_ids, &with_parts(indicators), &codes, as_of)?;
+        let stored = Self::from_rows(catalog, rows.iter().cloned(), allow_incomplete);
+        let gaps: Vec<&IndicatorRow> = indicators
+            .iter()
+            .copied()
+            .filter(|indicator| {
+                !committee_ids.iter().all(|committee| {
+                    periods
+                        .iter()
+                        .all(|period| stored.stored_for(*committee, indicator, period))
+                })
+            })
+            .collect();
+        if gaps.is_empty() {
+            return Ok(stored);
+        }
+        rows.extend(candidate_figures(
+            conn,
+            committee_ids,
+            &with_parts(&gaps),
+            &candidate_codes(periods),
+            as_of,
+        )?);
+        Ok(Self::from_rows(catalog, rows, allow_incomplete))
+    }
+
+    /// Reads every figure that may answer for the periods (their
+    /// [`candidate_codes`]): what [`Resolver::load`] falls back to.
+    pub fn load_every_candidate(
         conn: &mut AnyConnection,
         catalog: &[IndicatorRow],
         committee_ids: &[i64],
@@ -101,6 +163,23 @@ impl Resolver {
             as_of,
         )?;
         Ok(Self::from_rows(catalog, rows, allow_incomplete))
+    }
+
+    /// Whether every value asked of `indicator` for the committee in
+    /// `period` is a stored figure's, so that no other figure can change it:
+    /// its own; for a ratio with parts, both parts' (a group total of it is
+    /// recomputed from the parts, and the ratio itself is then the stored
+    /// ratio or the parts' quotient, both read).
+    fn stored_for(&self, committee_id: i64, indicator: &IndicatorRow, period: &PeriodCode) -> bool {
+        let has = |indicator_id: i64| {
+            self.figures(committee_id, indicator_id)
+                .same_span(period)
+                .is_some()
+        };
+        match self.parts(indicator) {
+            Some((numerator, denominator)) => has(numerator) && has(denominator),
+            None => has(indicator.id),
+        }
     }
 
     /// A resolver over figures already read (they must include every
@@ -212,6 +291,11 @@ impl Resolver {
         let (top, members) = group_total(period, &numerators);
         let (bottom, _) = group_total(period, &denominators);
         (ratio_of(period, &top, &bottom), members)
+    }
+
+    /// How many stored figures were read to answer.
+    pub fn figures_read(&self) -> usize {
+        self.rows.len()
     }
 
     /// The stored row behind a value that is a stored figure (for what the

@@ -970,6 +970,34 @@ pub fn pair_by_codes(
     }
 }
 
+/// The total figures (no breakdown) of one committee and indicator stored for
+/// these period codes, with the indicator: the statement of a year-on-year
+/// tile when both periods are stored (`analysis::comparisons::compare_pair`).
+pub fn pair_by_period_codes(
+    conn: &mut AnyConnection,
+    committee: &str,
+    indicator: &str,
+    period_codes: &[String],
+) -> QueryResult<Vec<(ObservationRow, IndicatorRow)>> {
+    macro_rules! statement {
+        () => {
+            observations::table
+                .inner_join(committees::table)
+                .inner_join(indicators::table)
+                .filter(committees::code.eq(committee))
+                .filter(indicators::code.eq(indicator))
+                .filter(observations::period_code.eq_any(period_codes))
+                .filter(observations::breakdown.eq(""))
+                .filter(observations::deleted_at.is_null())
+                .select((ObservationRow::as_select(), IndicatorRow::as_select()))
+        };
+    }
+    match conn {
+        AnyConnection::Sqlite(conn) => statement!().load(conn),
+        AnyConnection::Postgres(conn) => statement!().load(conn),
+    }
+}
+
 /// The total figures (no breakdown) of these committees × indicators for
 /// these periods (canonical codes), in one query bounded by the three lists
 /// and served by the `(committee, indicator, period)` key; with `as_of`, as

@@ -60,7 +60,7 @@ pub struct Rollup {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = group_rollups)]
+#[diesel(table_name = group_rollups, treat_none_as_default_value = false)]
 struct NewRollup {
     group_id: i64,
     indicator_id: i64,
@@ -223,10 +223,29 @@ fn recompute(
             }
         }
     }
-    for row in &rows {
-        diesel::insert_into(group_rollups::table)
-            .values(row)
-            .execute(conn)?;
+    insert_rows(conn, &rows)
+}
+
+/// Writes rollup rows: PostgreSQL copies them in one `COPY` (an import
+/// writes hundreds of thousands; one round trip each would dominate it),
+/// SQLite steps one prepared single-row insert per row.
+fn insert_rows(conn: &mut AnyConnection, rows: &[NewRollup]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        AnyConnection::Postgres(pg) => {
+            diesel::copy_from(group_rollups::table)
+                .from_insertable(rows)
+                .execute(pg)?;
+        }
+        AnyConnection::Sqlite(sqlite) => {
+            for row in rows {
+                diesel::insert_into(group_rollups::table)
+                    .values(row)
+                    .execute(sqlite)?;
+            }
+        }
     }
     Ok(())
 }

@@ -75,7 +75,7 @@ impl Figures {
 
     /// The figure stored for exactly `period`, else for another period with
     /// the same span (a half for the year to date of its six months).
-    fn same_span(&self, period: &PeriodCode) -> Option<&StoredFigure> {
+    pub fn same_span(&self, period: &PeriodCode) -> Option<&StoredFigure> {
         if let Some(figure) = self.get(period) {
             return Some(figure);
         }
@@ -256,6 +256,21 @@ impl Resolved {
             _ => format!("no value for {}", self.period),
         }
     }
+}
+
+/// The periods whose stored figure answers for `period` as stored (see
+/// [`resolve`]: a figure stored for the period itself, else for one with the
+/// same span), in the order they are tried.
+pub fn same_span_periods(period: &PeriodCode) -> Vec<PeriodCode> {
+    let mut periods = vec![*period];
+    if let Some((year, first, last)) = period.month_span() {
+        for alias in periods_spanning(year, first, last) {
+            if !periods.contains(&alias) {
+                periods.push(alias);
+            }
+        }
+    }
+    periods
 }
 
 /// The periods of a year with the span `first..=last` months: the regular

@@ -690,7 +690,115 @@ async fn the_three_cases_of_the_issue(backend: Backend) {
     );
 }
 
+/// The resolver reads the figures stored for the asked periods' own spans
+/// first and every candidate only where one is missing; that must answer
+/// exactly as reading every candidate does, for committees that store some
+/// periods and derive others, every measure kind and period kind, members
+/// alone and as a group, now and as of a past moment.
+async fn the_stored_first_read_answers_as_reading_every_candidate(backend: Backend) {
+    use chitieu::analysis::resolver::Resolver;
+    use chitieu::db::AnyConnection;
+
+    let app = TestApp::spawn(backend).await;
+    create_ratios(&app).await;
+    let stored = generate();
+    for ((committee, indicator), figures) in &stored {
+        for (period, value) in figures {
+            enter(
+                &app,
+                committee,
+                indicator,
+                &period.code(),
+                &value.to_string(),
+            )
+            .await;
+        }
+    }
+    // Some periods stored besides their parts (the stored figure wins), a
+    // year to date stored as such, and a ratio stored without its parts.
+    enter(&app, QUARTERLY, "revenue", "2022", "99999.5").await;
+    enter(&app, MONTHLY, "revenue", "2022-YTD-M05", "4321").await;
+    enter(&app, MONTHLY, "bank_capital_mobilised", "2022-S1", "55555").await;
+    enter(&app, QUARTERLY, "loans_to_deposits_pct", "2022-Q2", "61.5").await;
+    let before = chrono::Utc::now().naive_utc();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    enter(&app, MONTHLY, "revenue", "2022-M03", "1").await;
+
+    let mut conn = app.pool.get().expect("connection");
+    let conn: &mut AnyConnection = &mut conn;
+    let catalog = chitieu::db::indicators::list(conn).unwrap();
+    let asked: Vec<_> = catalog
+        .iter()
+        .filter(|i| INDICATORS.iter().any(|(code, _)| *code == i.code))
+        .collect();
+    let ids: Vec<i64> = [QUARTERLY, MONTHLY]
+        .iter()
+        .map(|code| {
+            chitieu::db::committees::find_by_code(conn, code)
+                .unwrap()
+                .unwrap()
+                .id
+        })
+        .collect();
+    let mut compared = 0;
+    // Questions the stored figures answered alone, with fewer figures read.
+    let mut fewer_read = 0;
+    for as_of in [None, Some(before)] {
+        for period_text in PERIODS {
+            let period = p(period_text);
+            let periods = [period, period.same_period_previous_year().unwrap()];
+            for committees in [&ids[..1], &ids[1..], &ids[..]] {
+                // One indicator at a time (what a tile asks) and all at once (a dashboard).
+                let mut questions: Vec<Vec<_>> = asked.iter().map(|i| vec![*i]).collect();
+                questions.push(asked.clone());
+                for question in questions {
+                    let mut read = |every: bool| {
+                        let load = if every {
+                            Resolver::load_every_candidate
+                        } else {
+                            Resolver::load
+                        };
+                        load(
+                            &mut *conn, &catalog, committees, &question, &periods, as_of, false,
+                        )
+                        .unwrap()
+                    };
+                    let (fast, every) = (read(false), read(true));
+                    if fast.figures_read() < every.figures_read() {
+                        fewer_read += 1;
+                    }
+                    for indicator in &question {
+                        for period in &periods {
+                            for committee in committees {
+                                assert_eq!(
+                                    fast.resolve(*committee, indicator, period),
+                                    every.resolve(*committee, indicator, period),
+                                    "{} {period} as of {as_of:?}",
+                                    indicator.code
+                                );
+                                compared += 1;
+                            }
+                            assert_eq!(
+                                fast.resolve_group(committees, indicator, period),
+                                every.resolve_group(committees, indicator, period),
+                                "group: {} {period} as of {as_of:?}",
+                                indicator.code
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 1000, "{compared}");
+    assert!(
+        fewer_read > 0,
+        "the stored-first read was taken: {fewer_read}"
+    );
+}
+
 crate::both_backends!(
     every_endpoint_gives_the_value_of_the_resolver,
+    the_stored_first_read_answers_as_reading_every_candidate,
     the_three_cases_of_the_issue,
 );
