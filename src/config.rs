@@ -85,8 +85,8 @@ pub struct Config {
     /// Origins allowed to call the API from a browser (`CHITIEU_CORS_ORIGINS`, comma-separated).
     pub cors_origins: Vec<String>,
     /// Memory for analysis answers kept while the data is unchanged (SQLite;
-    /// `CHITIEU_ANSWER_CACHE_MIB`, default 0: off; with keys spread over the
-    /// data it costs more than it saves, bench/RESULTS.md).
+    /// `CHITIEU_ANSWER_CACHE_MIB`, default 8, 0 turns it off; measured never
+    /// slower than no cache on keys spread over the data, bench/RESULTS.md).
     pub answer_cache_bytes: usize,
     /// How long a write waits for another writer's lock before it is
     /// answered 503 with `Retry-After` (`CHITIEU_DB_LOCK_WAIT_MS`, default 10 s).
@@ -199,7 +199,7 @@ impl Config {
                 "CHITIEU_STATEMENT_TIMEOUT_MS",
                 crate::db::connection::DEFAULT_STATEMENT_TIMEOUT.as_millis() as u64,
             )?),
-            answer_cache_bytes: usize::try_from(number("CHITIEU_ANSWER_CACHE_MIB", 0)?.min(4096))?
+            answer_cache_bytes: usize::try_from(number("CHITIEU_ANSWER_CACHE_MIB", 8)?.min(4096))?
                 * 1024
                 * 1024,
             plausibility_factor: crate::domain::plausibility::Factor::new(u32::try_from(number(

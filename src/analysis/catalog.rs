@@ -117,8 +117,14 @@ impl Catalog {
         conn: &mut AnyConnection,
         raw: &str,
     ) -> Result<Vec<(i64, String)>, ApiError> {
-        let (_, members) = self.group(conn, raw)?;
-        Ok(members.into_iter().map(|c| (c.id, c.code)).collect())
+        let code = GroupCode::parse(raw.trim())
+            .map_err(|e| ApiError::invalid_parameter("group", "invalid_code", e.to_string()))?;
+        let group = db::groups::find_by_code(conn, code.as_str())?
+            .ok_or_else(|| ApiError::not_found(format!("no group has code \"{code}\"")))?;
+        let members = db::groups::member_codes(conn, group.id)?;
+        self.committee_codes.extend(members.iter().cloned());
+        self.group_id = Some(group.id);
+        Ok(members)
     }
 
     /// The id of the group [`Catalog::group_members`] read.

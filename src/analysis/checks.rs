@@ -205,10 +205,18 @@ fn run_checks(
             periods.push(previous.code());
         }
     }
+    // With periods, every indicator is named too, so that the database
+    // seeks each committee × indicator × period in the figures' key rather
+    // than reading every figure of the committees to keep those periods'.
+    let indicator_ids: Vec<i64> = match periods.is_empty() {
+        true => Vec::new(),
+        false => catalog.indicators.iter().map(|i| i.id).collect(),
+    };
     let rows = select_rows(
         conn,
         &Selection {
             committee_ids: committee_ids.to_vec(),
+            indicator_ids,
             period_codes: periods,
             ..Selection::default()
         },

@@ -84,6 +84,17 @@ pub fn members(conn: &mut AnyConnection, group_id: i64) -> QueryResult<Vec<Commi
         .load(conn)
 }
 
+/// The ids and codes of a group's members, by code: what a total over the
+/// group needs of them (a national group has a member per committee).
+pub fn member_codes(conn: &mut AnyConnection, group_id: i64) -> QueryResult<Vec<(i64, String)>> {
+    committee_group_members::table
+        .inner_join(committees::table)
+        .filter(committee_group_members::group_id.eq(group_id))
+        .order(committees::code)
+        .select((committees::id, committees::code))
+        .load(conn)
+}
+
 /// Member counts of every group, in one query.
 pub fn member_counts(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, i64)>> {
     committee_group_members::table

@@ -17,7 +17,7 @@ pub enum Backend {
 /// The PostgreSQL server tests create their databases on.
 pub fn admin_database_url() -> String {
     std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into())
 }
 
 fn in_ci() -> bool {
@@ -97,12 +97,17 @@ impl TestDatabase {
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
                     .expect("create test database");
-                let base = admin
+                // The same server and parameters as the admin URL. Without
+                // parameters, no TLS: on loopback it only costs, and a test
+                // process exits with servers' connections still open, which
+                // OpenSSL's exit-time cleanup does not survive.
+                let (address, query) = admin.split_once('?').unwrap_or((&admin, "sslmode=disable"));
+                let base = address
                     .rsplit_once('/')
                     .map(|(base, _)| base)
-                    .unwrap_or(&admin);
+                    .unwrap_or(address);
                 Self {
-                    url: format!("{base}/{name}"),
+                    url: format!("{base}/{name}?{query}"),
                     postgres_name: Some(name),
                     _dir: None,
                 }
