@@ -77,9 +77,9 @@ pub struct ExtractionResponse {
         (status = 200, description = "Candidates and numbers set aside", body = ExtractionResponse),
         (status = 400, description = "Malformed JSON or wrong field types", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token: an unknown or revoked token, or none while reads need one (CHITIEU_PUBLIC_READ=false)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body or text too large (at most 100,000 characters of text)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than the server's body limit", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not application/json", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Empty text, an invalid date or an unknown committee", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty text, text over 100,000 characters, an invalid date or an unknown committee", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -90,13 +90,18 @@ pub async fn create_extraction(
     body: web::Json<ExtractionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
-    // Counted before anything else is done with it.
-    if request.text.chars().nth(MAX_TEXT_CHARS).is_some() {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "the text has more than {MAX_TEXT_CHARS} characters; send one report at a time"
-        )));
-    }
     let mut errors = Vec::new();
+    // A body over the byte limit is refused (413) before it is parsed; a text
+    // within it but longer than the schema's `maxLength` is a field error.
+    if request.text.chars().nth(MAX_TEXT_CHARS).is_some() {
+        return Err(super::reject(vec![FieldError::new(
+            "text",
+            "too_long",
+            format!(
+                "the text has more than {MAX_TEXT_CHARS} characters; send one report at a time"
+            ),
+        )]));
+    }
     if request.text.trim().is_empty() {
         errors.push(FieldError::new("text", "empty", "the text is empty"));
     }

@@ -322,7 +322,7 @@ async fn bad_extraction_requests_are_clear_4xx(backend: Backend) {
             422,
             Some("unknown_committee"),
         ),
-        (json!({"text": long}), 413, None),
+        (json!({"text": long}), 422, Some("too_long")),
         (json!({"text": 5}), 400, None),
         (json!({"text": "x", "extra": 1}), 400, None),
         (json!({}), 400, None),
