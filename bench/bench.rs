@@ -88,8 +88,11 @@ struct Args {
     #[arg(long, value_enum)]
     only: Option<Only>,
     /// After the measured runs, run these loads (comma-separated keys such
-    /// as `yoy_u,dash_open_u`, or `all`) once more under `perf record` and
-    /// write `perf report` of the server to bench/profiles/<backend>-<load>.perf.txt.
+    /// as `yoy_u,dash_open_u`, `import`, or `all`) once more under `perf record`
+    /// and write `perf report` of the server to
+    /// bench/profiles/<backend>[-<size>]-<load>.perf.txt (the size tag when
+    /// the data set is not the default 1M, e.g. `10M`). `import` is one more,
+    /// unmeasured import on a fresh database.
     #[arg(long, value_delimiter = ',')]
     profile: Vec<String>,
 }
@@ -2305,7 +2308,10 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
     let mut hwm_import = Vec::new();
     let mut import_cpu = Vec::new();
     let mut kept: Option<Db> = None;
-    for run_no in 1..=import_runs {
+    let profile_import = args.profile.iter().any(|p| p == "import" || p == "all");
+    for run_no in 1..=import_runs + usize::from(profile_import) {
+        // The run after the measured ones, if any, is the profiled one.
+        let profiled = run_no > import_runs;
         let db = Db::create(backend, args, &ctx.work, &format!("{tag}-run{run_no}"))?;
         let logp = ctx.work.join(format!("server-{tag}-import{run_no}.log"));
         let (server, _) = Server::start(&ctx.bin, &db.url, &logp)?;
@@ -2328,6 +2334,7 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
             backend.name(),
             ctx.data.rows
         ));
+        let perf = profiled.then(|| Perf::record(server.pid, 99)).transpose()?;
         let cpu0 = Cpu::now(server.pid);
         let (took, summary) = ctx.rt.block_on(api.import(ctx.csv_body.clone()))?;
         let cpu = Cpu::now(server.pid).since(cpu0);
@@ -2338,6 +2345,26 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
             bail!("import run {run_no}: unexpected summary {summary}");
         }
         let rate = n / took.as_secs_f64();
+        if let Some(perf) = perf {
+            let path = perf.report(
+                &profile_path(backend, &ctx.data, "import"),
+                &format!(
+                    "the import of {} rows through the API, one more run on a fresh database after the measured ones\n\
+                     # Recorded by `bench/run.sh --profile import`: perf record -F 99 --call-graph dwarf,8192 -p <server pid> for the POST\n\
+                     # The import meanwhile: {:.1} s, {rate:.0} rows/s; {}.",
+                    ctx.data.rows,
+                    took.as_secs_f64(),
+                    cpu.text(took.as_secs_f64())
+                ),
+            )?;
+            log(format!(
+                "{}: profile of the import written to {}",
+                backend.name(),
+                path.display()
+            ));
+            server.stop()?;
+            continue;
+        }
         log(format!(
             "{}: import run {run_no}: {:.1} s, {:.0} rows/s, VmHWM {:.1} MiB (before the import {:.1} MiB)",
             backend.name(),
@@ -2670,7 +2697,7 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
     let hwm_serving = server.hwm_kib()? as f64 / 1024.0;
     for (key, spec) in &plan.main {
         if args.profile.iter().any(|p| p == key || p == "all") {
-            profile_load(backend, &server, key, spec, warm)?;
+            profile_load(backend, &server, &ctx.data, key, spec, warm)?;
         }
     }
 
@@ -2996,75 +3023,25 @@ fn run_backend(ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
 fn profile_load(
     backend: Backend,
     server: &Server,
+    data: &Dataset,
     key: &str,
     spec: &LoadSpec,
     warm: Duration,
 ) -> Result<()> {
     const SECS: u64 = 4;
-    let dir = PathBuf::from("bench/profiles");
-    std::fs::create_dir_all(&dir)?;
-    let data = std::env::temp_dir().join(format!("chitieu-{}-{key}.perf.data", backend.name()));
-    let mut perf = Command::new("perf")
-        .args(["record", "-F", "499", "--call-graph", "dwarf,16384", "-o"])
-        .arg(&data)
-        .args([
-            "-p",
-            &server.pid.to_string(),
-            "--",
-            "sleep",
-            &SECS.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("perf record (Debian's linux-perf)")?;
+    let perf = Perf::record(server.pid, 499)?;
     let result = load(server.addr, spec, warm, Duration::from_secs(SECS + 1))?;
-    perf.wait()?;
-    let out = Command::new("perf")
-        .args([
-            "report",
-            "--stdio",
-            "--children",
-            "-g",
-            "none",
-            "--percent-limit",
-            "0.5",
-            "--sort",
-            "symbol",
-            "-i",
-        ])
-        .arg(&data)
-        .stderr(Stdio::null())
-        .output()
-        .context("perf report")?;
-    let _ = std::fs::remove_file(&data);
-    let lines: Vec<&str> = std::str::from_utf8(&out.stdout)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        // perf pads the symbol column and ends it with empty columns ("-").
-        .map(|l| {
-            let mut l = l.trim_end();
-            while let Some(rest) = l.strip_suffix('-') {
-                l = rest.trim_end();
-            }
-            l
-        })
-        .take(80)
-        .collect();
-    let path = dir.join(format!("{}-{key}.perf.txt", backend.name()));
-    std::fs::write(
-        &path,
-        format!(
-            "# perf report (children, self, symbol; top 80 above 0.5 %) of the server under the load {key}: {}\n\
-             # Recorded by `bench/run.sh --profile` after the measured runs: perf record -F 499 --call-graph dwarf,16384 -p <server pid> -- sleep {SECS}\n\
-             # The load meanwhile: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} connections).\n{}\n",
+    let path = perf.report(
+        &profile_path(backend, data, key),
+        &format!(
+            "the load {key}: {}\n\
+             # Recorded by `bench/run.sh --profile` after the measured runs: perf record -F 499 --call-graph dwarf,8192 -p <server pid> for {SECS} s of the load\n\
+             # The load meanwhile: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} connections).",
             spec.label(),
             result.rps(),
             result.pct_ms(50.0),
             result.pct_ms(99.0),
             spec.conns,
-            lines.join("\n")
         ),
     )?;
     log(format!(
@@ -3073,6 +3050,102 @@ fn profile_load(
         path.display()
     ));
     Ok(())
+}
+
+/// Where the profile of `what` goes: `bench/profiles/<backend>[-<size>]-<what>.perf.txt`,
+/// the size tag (`10M`) only when the data set is not the default 1M, so that
+/// the national run keeps the 1M profiles.
+fn profile_path(backend: Backend, data: &Dataset, what: &str) -> PathBuf {
+    let millions = (data.rows as f64 / 1e6).round() as usize;
+    let size = if millions == 1 {
+        String::new()
+    } else if millions == 0 {
+        format!("-{}k", data.rows / 1000)
+    } else {
+        format!("-{millions}M")
+    };
+    PathBuf::from("bench/profiles").join(format!("{}{size}-{what}.perf.txt", backend.name()))
+}
+
+/// `perf record` of one process, from `record` until `report`.
+struct Perf {
+    child: Child,
+    data: PathBuf,
+}
+
+impl Perf {
+    fn record(pid: u32, hz: u32) -> Result<Perf> {
+        let data = std::env::temp_dir().join(format!("chitieu-bench-{pid}-{hz}.perf.data"));
+        let child = Command::new("perf")
+            .args([
+                "record",
+                "-F",
+                &hz.to_string(),
+                "--call-graph",
+                "dwarf,8192",
+                "-o",
+            ])
+            .arg(&data)
+            .args(["-p", &pid.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("perf record (Debian's linux-perf)")?;
+        // perf attaches asynchronously; give it a moment before the work starts.
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(Perf { child, data })
+    }
+
+    /// Stops the recording and writes the top of `perf report` under `header`.
+    fn report(mut self, path: &Path, header: &str) -> Result<PathBuf> {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        self.child.wait()?;
+        let out = Command::new("perf")
+            .args([
+                "report",
+                "--stdio",
+                "--children",
+                "-g",
+                "none",
+                "--percent-limit",
+                "0.5",
+                "--sort",
+                "symbol",
+                "-i",
+            ])
+            .arg(&self.data)
+            .stderr(Stdio::null())
+            .output()
+            .context("perf report")?;
+        let _ = std::fs::remove_file(&self.data);
+        let lines: Vec<&str> = std::str::from_utf8(&out.stdout)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            // perf pads the symbol column and ends it with empty columns ("-").
+            .map(|l| {
+                let mut l = l.trim_end();
+                while let Some(rest) = l.strip_suffix('-') {
+                    l = rest.trim_end();
+                }
+                l
+            })
+            .take(80)
+            .collect();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(
+            path,
+            format!(
+                "# perf report (children, self, symbol; top 80 above 0.5 %) of the server during {header}\n{}\n",
+                lines.join("\n")
+            ),
+        )?;
+        Ok(path.to_path_buf())
+    }
 }
 
 /// Analysts asking for checks at once.
