@@ -39,6 +39,29 @@ pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<CommitteeRow>> {
         .load(conn)
 }
 
+/// At most `limit` committees in code order after the code `after` (from the
+/// first without it), only those of `only` when given: one page of a list
+/// whose cost is the page's, not the number of committees.
+pub fn page(
+    conn: &mut AnyConnection,
+    after: Option<&str>,
+    only: Option<&[i64]>,
+    limit: i64,
+) -> QueryResult<Vec<CommitteeRow>> {
+    let mut query = committees::table.into_boxed();
+    if let Some(after) = after {
+        query = query.filter(committees::code.gt(after.to_owned()));
+    }
+    if let Some(ids) = only {
+        query = query.filter(committees::id.eq_any(ids.to_vec()));
+    }
+    query
+        .order(committees::code)
+        .limit(limit)
+        .select(CommitteeRow::as_select())
+        .load(conn)
+}
+
 pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<CommitteeRow>> {
     committees::table
         .filter(committees::code.eq(code))

@@ -425,15 +425,18 @@ pub fn count(conn: &mut AnyConnection, filter: &ObservationFilter) -> QueryResul
 }
 
 /// How many live total figures (no breakdown) each committee has for
-/// `period`, by status: `(committee_id, status, count)`. One grouped query
-/// probing `(indicator_id, period_code)` once per indicator, so its cost is
-/// the period's figures, not the database's.
+/// `period`, by status: `(committee_id, status, count)`, for these
+/// committees. One grouped query probing the key once per committee and
+/// indicator, so its cost is the committees' figures of the period, not the
+/// database's.
 pub fn completeness(
     conn: &mut AnyConnection,
+    committee_ids: &[i64],
     indicator_ids: &[i64],
     period: &PeriodCode,
 ) -> QueryResult<Vec<(i64, ObservationStatus, i64)>> {
     let rows: Vec<(i64, String, i64)> = observations::table
+        .filter(observations::committee_id.eq_any(committee_ids))
         .filter(observations::indicator_id.eq_any(indicator_ids))
         .filter(observations::period_code.eq(period.code()))
         .filter(observations::breakdown.eq(Breakdown::total().canonical()))

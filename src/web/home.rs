@@ -22,7 +22,13 @@ use crate::routes::with_conn;
 #[derive(Debug, Deserialize)]
 pub struct HomeQuery {
     period: Option<String>,
+    /// The page of committees after this code (the `next` link's cursor).
+    after: Option<String>,
 }
+
+/// Committees on one page of Home: its work is one page's, whatever the
+/// number of committees (1,316 at national scale).
+pub const HOME_PAGE_COMMITTEES: usize = 50;
 
 /// The last quarter that has ended: what statisticians are entering now.
 fn last_quarter() -> PeriodCode {
@@ -75,12 +81,26 @@ pub async fn home(
     };
     let caller = person.caller.clone();
     let chosen = period;
-    let (lines, groups) = with_conn(&pool, move |conn| {
-        let committees: Vec<_> = db::committees::list(conn)?
-            .into_iter()
-            // An editor sees the committees they enter for; others see all.
-            .filter(|c| caller.role != Some(Role::Editor) || caller.may_write_for(c.id))
-            .collect();
+    let after = query
+        .after
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned);
+    let first_page = after.is_none();
+    let (lines, groups, more) = with_conn(&pool, move |conn| {
+        // An editor sees the committees they enter for; others see all.
+        let scope: Option<Vec<i64>> = (caller.role == Some(Role::Editor))
+            .then(|| caller.committees.iter().copied().collect());
+        let mut committees = db::committees::page(
+            conn,
+            after.as_deref(),
+            scope.as_deref(),
+            HOME_PAGE_COMMITTEES as i64 + 1,
+        )?;
+        let more = committees.len() > HOME_PAGE_COMMITTEES;
+        committees.truncate(HOME_PAGE_COMMITTEES);
+        let ids: Vec<i64> = committees.iter().map(|c| c.id).collect();
         let indicator_ids: Vec<i64> = db::indicators::list(conn)?
             .into_iter()
             .map(|i| i.id)
@@ -88,7 +108,7 @@ pub async fn home(
         // (entered, estimated) per committee: one grouped query for all.
         let mut per_committee: HashMap<i64, (usize, usize)> = HashMap::new();
         for (committee, status, count) in
-            db::observations::completeness(conn, &indicator_ids, &chosen)?
+            db::observations::completeness(conn, &ids, &indicator_ids, &chosen)?
         {
             let counts = per_committee.entry(committee).or_default();
             counts.0 += count as usize;
@@ -96,8 +116,7 @@ pub async fn home(
                 counts.1 += count as usize;
             }
         }
-        // The locks covering the period: one query for all committees.
-        let ids: Vec<i64> = committees.iter().map(|c| c.id).collect();
+        // The locks covering the period: one query for the page.
         let mut locked_by: HashMap<i64, String> = HashMap::new();
         for lock in db::locks::active(conn, &ids)? {
             if lock.covers(&chosen) {
@@ -138,9 +157,13 @@ pub async fn home(
                 Glance::Link(group, members)
             });
         }
-        Ok((lines, groups))
+        Ok((lines, groups, more))
     })
     .await?;
+    let next = more
+        .then(|| lines.last())
+        .flatten()
+        .map(|last| format!("/?period={}&after={}", period.code(), last.code));
     let markup = page(
         "Trang chủ",
         Some(&person),
@@ -178,6 +201,17 @@ pub async fn home(
                                 a href=(format!("/dashboard/{}?period={}", line.code, period.code())) { "Bảng điều khiển" }
                             }
                         }
+                    }
+                }
+            }
+            @if next.is_some() || !first_page {
+                nav.pager aria-label="Các trang danh sách đảng bộ" {
+                    @if !first_page {
+                        a href=(format!("/?period={}", period.code())) { "Về trang đầu" }
+                        " "
+                    }
+                    @if let Some(next) = &next {
+                        a rel="next" href=(next) { "Trang sau" }
                     }
                 }
             }

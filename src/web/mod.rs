@@ -13,7 +13,7 @@ mod dashboard;
 mod entry;
 mod group;
 mod history;
-mod home;
+pub mod home;
 mod import;
 mod review;
 pub mod session;

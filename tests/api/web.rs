@@ -1257,3 +1257,78 @@ async fn every_page_with_its_assets_weighs_under_300_kb(backend: Backend) {
 }
 
 crate::both_backends!(every_page_with_its_assets_weighs_under_300_kb);
+
+/// The committees' lines on Home (`/`), in order.
+fn home_committees(body: &str) -> Vec<String> {
+    Regex::new(r#"href="/dashboard/([a-z0-9-]+)\?period="#)
+        .unwrap()
+        .captures_iter(body)
+        .map(|c| c[1].to_owned())
+        .collect()
+}
+
+/// Home shows a page of committees, never all of them (1,316 at national
+/// scale); `Trang sau` walks the rest without repeating or skipping one, and
+/// an editor's pages hold only their committees.
+async fn home_pages_its_committees(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, seeded) = app.get_json("/api/v1/committees").await;
+    assert_eq!(status, 200);
+    let seeded = seeded.as_array().map_or(0, Vec::len);
+    let page = chitieu::web::home::HOME_PAGE_COMMITTEES;
+    let extra = page + 3 - seeded.min(page);
+    for n in 0..extra {
+        let (status, body) = app
+            .post_json(
+                "/api/v1/committees",
+                &json!({"code": format!("page-test-{n:03}"), "name_vi": format!("Đảng bộ thử {n}"),
+                        "name_en": format!("Test {n}"), "kind": "other"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, all) = app.get_json("/api/v1/committees").await;
+    let mut expected: Vec<String> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    assert!(expected.len() > page);
+
+    create_user(&app, "an", Role::Admin, &[]);
+    let mut admin = Browser::new(&app);
+    admin.sign_in("an", PASSWORD).await;
+    let mut seen = Vec::new();
+    let mut path = format!("/?period={PERIOD}");
+    for _ in 0..expected.len() {
+        let home = admin.get(&path).await;
+        assert_eq!(home.status, 200, "{}", home.body);
+        let lines = home_committees(&home.body);
+        assert!(
+            !lines.is_empty() && lines.len() <= page,
+            "{} lines",
+            lines.len()
+        );
+        seen.extend(lines);
+        match Regex::new(r#"rel="next" href="([^"]+)""#)
+            .unwrap()
+            .captures(&home.body)
+        {
+            Some(next) => path = html_unescape(&next[1]),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+
+    // An editor's page: their committee only, and no next page.
+    create_user(&app, "lan", Role::Editor, &[HANAM]);
+    let mut editor = Browser::new(&app);
+    editor.sign_in("lan", PASSWORD).await;
+    let home = editor.get(&format!("/?period={PERIOD}")).await;
+    assert_eq!(home_committees(&home.body), vec![HANAM.to_owned()]);
+    assert!(!home.body.contains("rel=\"next\""));
+}
+
+crate::both_backends!(home_pages_its_committees);
