@@ -1301,6 +1301,7 @@ async fn home_pages_its_committees(backend: Backend) {
     let mut admin = Browser::new(&app);
     admin.sign_in("an", PASSWORD).await;
     let mut seen = Vec::new();
+    let next_link = Regex::new(r#"rel="next" href="([^"]+)""#).unwrap();
     let mut path = format!("/?period={PERIOD}");
     for _ in 0..expected.len() {
         let home = admin.get(&path).await;
@@ -1312,10 +1313,7 @@ async fn home_pages_its_committees(backend: Backend) {
             lines.len()
         );
         seen.extend(lines);
-        match Regex::new(r#"rel="next" href="([^"]+)""#)
-            .unwrap()
-            .captures(&home.body)
-        {
+        match next_link.captures(&home.body) {
             Some(next) => path = html_unescape(&next[1]),
             None => break,
         }
